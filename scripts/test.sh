@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds picotag three ways (gcc with -Werror,
+# clang with -Werror, gcc with AddressSanitizer and UndefinedBehaviorSanitizer)
+# and runs every test: the C tests under each build, then the Python tests,
+# which compare the C engine with the Python integer reference.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+jobs=$(nproc)
+python=/usr/bin/python3
+
+echo "== gcc build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPICOTAG_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== clang build"
+CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPICOTAG_WERROR=ON >/dev/null
+cmake --build build-clang -j "$jobs"
+ctest --test-dir build-clang --output-on-failure -j "$jobs"
+
+echo "== sanitizer build (ASan + UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPICOTAG_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== Python tests (training, export, integer reference, C engine cross-checks)"
+PICOTAG_LIB="$PWD/build/libpicotag.so" PICOTAG_ASAN_TOOL="$PWD/build-asan/src/tools/picotag" \
+  PYTHONPATH=train "$python" -m pytest train/tests -q -p no:cacheprovider
