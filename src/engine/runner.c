@@ -1,0 +1,519 @@
+/*
+ * The runner: plans one input size for a validated model (shapes, the
+ * average pool multipliers, the memory plan), allocates all scratch once,
+ * and runs the operators in file order with the chosen kernel set.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/avgpool_multiplier.h"
+#include "engine/memory_plan.h"
+#include "engine/model_internal.h"
+#include "kernels/kernels.h"
+
+#define RUNNER_BUFFER_ALIGNMENT 64u
+
+typedef struct runner_value {
+    uint32_t height;
+    uint32_t width;
+    uint32_t channels;
+    size_t bytes;            /* height * width * channels, one byte per element */
+    uint8_t *data;           /* in the arena; NULL when the value has no buffer */
+} runner_value;
+
+typedef struct runner_op {
+    /* GLOBAL_AVGPOOL: multiplier and shift derived for this input size. */
+    uint32_t avgpool_multiplier;
+    uint32_t avgpool_shift;
+    /* Weights in the kernel set's own layout, or NULL when it reads the
+     * file's layout; the reference kernels always do. */
+    const void *packed_weights;
+} runner_op;
+
+struct picotag_runner {
+    const picotag_model *model;
+    const picotag_kernel_set *kernels;
+    uint32_t height;
+    uint32_t width;
+    int threads;
+    int keep_all_values;
+    runner_value *values;
+    runner_op *ops;
+    uint8_t *arena;
+    size_t arena_bytes;
+};
+
+static picotag_status choose_kernel_set(const picotag_model *model, const picotag_runner_options *options,
+                                        const picotag_kernel_set **kernels, picotag_error *error) {
+    const char *name = options != NULL ? options->kernels : NULL;
+    if (name == NULL) {
+        name = getenv("PICOTAG_KERNELS");
+        if (name != NULL && name[0] == '\0') {
+            name = NULL;
+        }
+    }
+    if (name == NULL) {
+        *kernels = picotag_kernel_set_best();
+        return PICOTAG_OK;
+    }
+
+    char available[256];
+    picotag_kernel_set_names(available, sizeof(available));
+    const picotag_kernel_set *found = picotag_kernel_set_find(name);
+    if (found == NULL) {
+        return model_fail(model, error, PICOTAG_ERROR_UNSUPPORTED,
+                          "unknown kernel set \"%s\" (available: %s)", name, available);
+    }
+    if (!found->is_supported()) {
+        return model_fail(model, error, PICOTAG_ERROR_UNSUPPORTED,
+                          "kernel set \"%s\" is not supported by this CPU (available: %s)", name,
+                          available);
+    }
+    *kernels = found;
+    return PICOTAG_OK;
+}
+
+/* Computes floor((in + 2 * pad - kernel) / stride) + 1, or returns 0 when
+ * the window does not fit even once. */
+static uint32_t window_output_size(uint32_t in, uint32_t kernel, uint32_t stride, uint32_t pad) {
+    const int64_t span = (int64_t)in + 2 * (int64_t)pad - (int64_t)kernel;
+    if (span < 0) {
+        return 0;
+    }
+    return (uint32_t)(span / stride + 1);
+}
+
+static picotag_status plan_window_op(picotag_runner *runner, uint32_t op_index, picotag_error *error) {
+    const picotag_model *model = runner->model;
+    const model_op *op = &model->ops[op_index];
+    const runner_value *in = &runner->values[op->input];
+    runner_value *out = &runner->values[op->output];
+
+    out->height = window_output_size(in->height, op->kernel_height, op->stride_height, op->pad_height);
+    out->width = window_output_size(in->width, op->kernel_width, op->stride_width, op->pad_width);
+    if (out->height < 1 || out->width < 1) {
+        return model_fail(model, error, PICOTAG_ERROR_INVALID_ARGUMENT,
+                          "input %" PRIu32 "x%" PRIu32 " is too small: op %" PRIu32
+                          " (%s) gets %" PRIu32 "x%" PRIu32 " and its %" PRIu32 "x%" PRIu32
+                          " window (pad %" PRIu32 "x%" PRIu32 ") does not fit",
+                          runner->height, runner->width, op_index, model_op_name(op->type),
+                          in->height, in->width, op->kernel_height, op->kernel_width,
+                          op->pad_height, op->pad_width);
+    }
+
+    if (op->residual != MODEL_NONE) {
+        const runner_value *residual = &runner->values[op->residual];
+        if (residual->height != out->height || residual->width != out->width) {
+            return model_fail(model, error, PICOTAG_ERROR_INVALID_ARGUMENT,
+                              "input %" PRIu32 "x%" PRIu32 ": op %" PRIu32
+                              " (CONV2D) adds residual value %" PRIu32 " of %" PRIu32 "x%" PRIu32
+                              " to an output of %" PRIu32 "x%" PRIu32,
+                              runner->height, runner->width, op_index, op->residual,
+                              residual->height, residual->width, out->height, out->width);
+        }
+    }
+    return PICOTAG_OK;
+}
+
+static picotag_status plan_global_avgpool(picotag_runner *runner, uint32_t op_index,
+                                          picotag_error *error) {
+    const picotag_model *model = runner->model;
+    const model_op *op = &model->ops[op_index];
+    const runner_value *in = &runner->values[op->input];
+    const uint64_t positions = (uint64_t)in->height * in->width;
+
+    /* The per-channel sum of uint8 values must fit int32. */
+    if (255 * positions >= (UINT64_C(1) << 31)) {
+        return model_fail(model, error, PICOTAG_ERROR_INVALID_ARGUMENT,
+                          "input %" PRIu32 "x%" PRIu32 " is too large: op %" PRIu32
+                          " (GLOBAL_AVGPOOL) averages %" PRIu64 " positions, and 255 * %" PRIu64
+                          " does not fit int32",
+                          runner->height, runner->width, op_index, positions, positions);
+    }
+    runner_op *planned = &runner->ops[op_index];
+    if (!picotag_derive_avgpool_multiplier(op->avgpool_multiplier, op->avgpool_shift, positions,
+                                           &planned->avgpool_multiplier, &planned->avgpool_shift)) {
+        return model_fail(model, error, PICOTAG_ERROR_INVALID_ARGUMENT,
+                          "input %" PRIu32 "x%" PRIu32 ": op %" PRIu32
+                          " (GLOBAL_AVGPOOL) over %" PRIu64 " positions needs a shift above 62 "
+                          "(s0 = %" PRIu32 ")",
+                          runner->height, runner->width, op_index, positions, op->avgpool_shift);
+    }
+
+    runner->values[op->output].height = 1;
+    runner->values[op->output].width = 1;
+    return PICOTAG_OK;
+}
+
+/* Computes every value's spatial size for the requested input size. */
+static picotag_status plan_shapes(picotag_runner *runner, picotag_error *error) {
+    const picotag_model *model = runner->model;
+
+    for (uint32_t v = 0; v < model->value_count; v++) {
+        runner->values[v].channels = model->values[v].channels;
+    }
+    runner->values[0].height = runner->height;
+    runner->values[0].width = runner->width;
+
+    for (uint32_t i = 0; i < model->op_count; i++) {
+        const model_op *op = &model->ops[i];
+        picotag_status status = PICOTAG_OK;
+        switch (op->type) {
+        case MODEL_OP_CONV2D:
+        case MODEL_OP_MAXPOOL:
+            status = plan_window_op(runner, i, error);
+            break;
+        case MODEL_OP_GLOBAL_AVGPOOL:
+            status = plan_global_avgpool(runner, i, error);
+            break;
+        default:
+            /* The loader checked that a GLOBAL_AVGPOOL (1x1) feeds it. */
+            runner->values[op->output].height = 1;
+            runner->values[op->output].width = 1;
+            break;
+        }
+        if (status != PICOTAG_OK) {
+            return status;
+        }
+    }
+    return PICOTAG_OK;
+}
+
+/* Returns height * width * channels in *bytes, or 0 if it overflows size_t. */
+static int value_bytes(const runner_value *value, size_t *bytes) {
+    const uint64_t pixels = (uint64_t)value->height * value->width;
+    if (pixels != 0 && value->channels > UINT64_MAX / pixels) {
+        return 0;
+    }
+    const uint64_t total = pixels * value->channels;
+    if (total > SIZE_MAX) {
+        return 0;
+    }
+    *bytes = (size_t)total;
+    return 1;
+}
+
+/*
+ * Lays out the activation buffers. The image (value 0) is read from the
+ * caller's memory and the logits are written to the caller's array, so
+ * neither needs a buffer, except that keep_all_values keeps a copy of the
+ * image for picotag_runner_value.
+ */
+static picotag_status plan_memory(picotag_runner *runner, picotag_error *error) {
+    const picotag_model *model = runner->model;
+    const uint32_t logits = model->ops[model->op_count - 1].output;
+    memory_plan_buffer *buffers = calloc(model->value_count, sizeof(*buffers));
+    if (buffers == NULL) {
+        return model_fail(model, error, PICOTAG_ERROR_OUT_OF_MEMORY,
+                          "out of memory planning %" PRIu32 " values", model->value_count);
+    }
+
+    picotag_status status = PICOTAG_OK;
+    for (uint32_t v = 0; v < model->value_count && status == PICOTAG_OK; v++) {
+        runner_value *value = &runner->values[v];
+        const int32_t producer = model->values[v].producer;
+        const int needs_buffer = v == 0 ? runner->keep_all_values : producer >= 0 && v != logits;
+
+        buffers[v].first_op = producer;
+        buffers[v].last_op = producer;
+        if (!needs_buffer) {
+            continue;
+        }
+        if (!value_bytes(value, &value->bytes)) {
+            status = model_fail(model, error, PICOTAG_ERROR_OUT_OF_MEMORY,
+                                "input %" PRIu32 "x%" PRIu32 ": value %" PRIu32
+                                " (%" PRIu32 "x%" PRIu32 "x%" PRIu32 ") is too large",
+                                runner->height, runner->width, v, value->height, value->width,
+                                value->channels);
+        }
+        buffers[v].bytes = value->bytes;
+    }
+    for (uint32_t i = 0; i < model->op_count; i++) {
+        const model_op *op = &model->ops[i];
+        buffers[op->input].last_op = (int32_t)i;
+        if (op->residual != MODEL_NONE) {
+            buffers[op->residual].last_op = (int32_t)i;
+        }
+    }
+
+    if (status == PICOTAG_OK) {
+        status = memory_plan_compute(buffers, model->value_count, !runner->keep_all_values,
+                                     RUNNER_BUFFER_ALIGNMENT, &runner->arena_bytes);
+        if (status != PICOTAG_OK) {
+            status = model_fail(model, error, status,
+                                "input %" PRIu32 "x%" PRIu32 ": the activation buffers do not fit "
+                                "in memory",
+                                runner->height, runner->width);
+        }
+    }
+    if (status == PICOTAG_OK) {
+        /* aligned_alloc needs a non-zero size that is a multiple of the alignment. */
+        const size_t capacity = runner->arena_bytes > 0 ? runner->arena_bytes : RUNNER_BUFFER_ALIGNMENT;
+        runner->arena = aligned_alloc(RUNNER_BUFFER_ALIGNMENT, capacity);
+        if (runner->arena == NULL) {
+            status = model_fail(model, error, PICOTAG_ERROR_OUT_OF_MEMORY,
+                                "input %" PRIu32 "x%" PRIu32 ": out of memory allocating %zu bytes "
+                                "of activation scratch",
+                                runner->height, runner->width, capacity);
+        } else {
+            /* Values read before the first run are zeros, not garbage. */
+            memset(runner->arena, 0, capacity);
+        }
+    }
+    if (status == PICOTAG_OK) {
+        for (uint32_t v = 0; v < model->value_count; v++) {
+            if (buffers[v].bytes > 0) {
+                runner->values[v].data = runner->arena + buffers[v].offset;
+            }
+        }
+    }
+    free(buffers);
+    return status;
+}
+
+void picotag_runner_free(picotag_runner *runner) {
+    if (runner == NULL) {
+        return;
+    }
+    free(runner->arena);
+    free(runner->values);
+    free(runner->ops);
+    free(runner);
+}
+
+/*
+ * NOTE: `threads` above 1 is accepted, but every operator still runs on
+ * the calling thread. The kernels take output row ranges so that a thread
+ * pool can split them.
+ */
+picotag_status picotag_runner_create(const picotag_model *model, int height, int width,
+                                     const picotag_runner_options *options, picotag_runner **runner,
+                                     picotag_error *error) {
+    if (runner != NULL) {
+        *runner = NULL;
+    }
+    if (model == NULL || runner == NULL) {
+        return picotag_error_set(error, PICOTAG_ERROR_INVALID_ARGUMENT,
+                                 "picotag_runner_create: model and runner must not be NULL");
+    }
+    if (height < 1 || width < 1) {
+        return model_fail(model, error, PICOTAG_ERROR_INVALID_ARGUMENT,
+                          "input size %dx%d is invalid; height and width must be at least 1 pixel",
+                          height, width);
+    }
+    if (options != NULL && options->threads < 0) {
+        return model_fail(model, error, PICOTAG_ERROR_INVALID_ARGUMENT,
+                          "threads is %d; use 0 or 1 for the calling thread", options->threads);
+    }
+
+    const picotag_kernel_set *kernels = NULL;
+    picotag_status status = choose_kernel_set(model, options, &kernels, error);
+    if (status != PICOTAG_OK) {
+        return status;
+    }
+
+    picotag_runner *created = calloc(1, sizeof(*created));
+    if (created == NULL) {
+        return model_fail(model, error, PICOTAG_ERROR_OUT_OF_MEMORY, "out of memory creating a runner");
+    }
+    created->model = model;
+    created->kernels = kernels;
+    created->height = (uint32_t)height;
+    created->width = (uint32_t)width;
+    created->threads = options != NULL && options->threads > 1 ? options->threads : 1;
+    created->keep_all_values = options != NULL && options->keep_all_values != 0;
+    created->values = calloc(model->value_count, sizeof(*created->values));
+    created->ops = calloc(model->op_count, sizeof(*created->ops));
+    if (created->values == NULL || created->ops == NULL) {
+        picotag_runner_free(created);
+        return model_fail(model, error, PICOTAG_ERROR_OUT_OF_MEMORY, "out of memory creating a runner");
+    }
+
+    status = plan_shapes(created, error);
+    if (status == PICOTAG_OK) {
+        status = plan_memory(created, error);
+    }
+    if (status != PICOTAG_OK) {
+        picotag_runner_free(created);
+        return status;
+    }
+
+    picotag_error_clear(error);
+    *runner = created;
+    return PICOTAG_OK;
+}
+
+size_t picotag_runner_scratch_bytes(const picotag_runner *runner) {
+    return runner != NULL ? runner->arena_bytes : 0;
+}
+
+const char *picotag_runner_kernels(const picotag_runner *runner) {
+    return runner != NULL ? runner->kernels->name : NULL;
+}
+
+/* Returns the bytes of value `v`; value 0 is the image of this run. */
+static const uint8_t *value_data(const picotag_runner *runner, uint32_t v, const uint8_t *image) {
+    return v == 0 ? image : runner->values[v].data;
+}
+
+static void run_conv2d(const picotag_runner *runner, const model_op *op, uint32_t op_index,
+                       const uint8_t *image) {
+    const runner_value *in = &runner->values[op->input];
+    const runner_value *out = &runner->values[op->output];
+    const model_value *out_info = &runner->model->values[op->output];
+
+    picotag_conv2d_params params = {
+        .input = value_data(runner, op->input, image),
+        .input_height = in->height,
+        .input_width = in->width,
+        .input_channels = in->channels,
+        .input_zero_point = op->input_zero_point,
+        .weight = op->weight,
+        .packed_weights = runner->ops[op_index].packed_weights,
+        .bias = op->bias,
+        .multiplier = op->multiplier,
+        .shift = op->shift,
+        .kernel_height = op->kernel_height,
+        .kernel_width = op->kernel_width,
+        .stride_height = op->stride_height,
+        .stride_width = op->stride_width,
+        .pad_height = op->pad_height,
+        .pad_width = op->pad_width,
+        .output = out->data,
+        .output_dtype = out_info->dtype == MODEL_DTYPE_I8 ? PICOTAG_ACTIVATION_I8 : PICOTAG_ACTIVATION_U8,
+        .output_height = out->height,
+        .output_width = out->width,
+        .output_channels = out->channels,
+        .output_row_begin = 0,
+        .output_row_end = out->height,
+    };
+    if (op->residual != MODEL_NONE) {
+        params.residual = value_data(runner, op->residual, image);
+        params.residual_dtype = runner->model->values[op->residual].dtype == MODEL_DTYPE_I8
+                                    ? PICOTAG_ACTIVATION_I8
+                                    : PICOTAG_ACTIVATION_U8;
+        params.residual_multiplier = op->residual_multiplier;
+    }
+    runner->kernels->conv2d_u8i8(&params);
+}
+
+static void run_maxpool(const picotag_runner *runner, const model_op *op, const uint8_t *image) {
+    const runner_value *in = &runner->values[op->input];
+    const runner_value *out = &runner->values[op->output];
+    const picotag_maxpool_params params = {
+        .input = value_data(runner, op->input, image),
+        .input_height = in->height,
+        .input_width = in->width,
+        .channels = in->channels,
+        .kernel_height = op->kernel_height,
+        .kernel_width = op->kernel_width,
+        .stride_height = op->stride_height,
+        .stride_width = op->stride_width,
+        .pad_height = op->pad_height,
+        .pad_width = op->pad_width,
+        .output = out->data,
+        .output_height = out->height,
+        .output_width = out->width,
+        .output_row_begin = 0,
+        .output_row_end = out->height,
+    };
+    runner->kernels->maxpool_u8(&params);
+}
+
+static void run_global_avgpool(const picotag_runner *runner, const model_op *op, uint32_t op_index,
+                               const uint8_t *image) {
+    const runner_value *in = &runner->values[op->input];
+    const picotag_global_avgpool_params params = {
+        .input = value_data(runner, op->input, image),
+        .input_height = in->height,
+        .input_width = in->width,
+        .channels = in->channels,
+        .multiplier = runner->ops[op_index].avgpool_multiplier,
+        .shift = runner->ops[op_index].avgpool_shift,
+        .output = runner->values[op->output].data,
+    };
+    runner->kernels->global_avgpool_u8(&params);
+}
+
+static void run_fully_connected(const picotag_runner *runner, const model_op *op, uint32_t op_index,
+                                int32_t *logits) {
+    const picotag_fully_connected_params params = {
+        .input = runner->values[op->input].data,
+        .input_channels = runner->values[op->input].channels,
+        .weight = op->weight,
+        .packed_weights = runner->ops[op_index].packed_weights,
+        .bias = op->bias,
+        .output = logits,
+        .output_channels = runner->values[op->output].channels,
+    };
+    runner->kernels->fully_connected_u8i8(&params);
+}
+
+picotag_status picotag_runner_run(picotag_runner *runner, const uint8_t *rgb, int32_t *logits,
+                                  picotag_error *error) {
+    if (runner == NULL || rgb == NULL || logits == NULL) {
+        return picotag_error_set(error, PICOTAG_ERROR_INVALID_ARGUMENT,
+                                 "picotag_runner_run: runner, rgb and logits must not be NULL");
+    }
+    const picotag_model *model = runner->model;
+
+    const uint8_t *image = rgb;
+    if (runner->keep_all_values) {
+        memcpy(runner->values[0].data, rgb, runner->values[0].bytes);
+        image = runner->values[0].data;
+    }
+
+    for (uint32_t i = 0; i < model->op_count; i++) {
+        const model_op *op = &model->ops[i];
+        switch (op->type) {
+        case MODEL_OP_CONV2D:
+            run_conv2d(runner, op, i, image);
+            break;
+        case MODEL_OP_MAXPOOL:
+            run_maxpool(runner, op, image);
+            break;
+        case MODEL_OP_GLOBAL_AVGPOOL:
+            run_global_avgpool(runner, op, i, image);
+            break;
+        default:
+            run_fully_connected(runner, op, i, logits);
+            break;
+        }
+    }
+
+    picotag_error_clear(error);
+    return PICOTAG_OK;
+}
+
+picotag_status picotag_runner_value(const picotag_runner *runner, int value_index, void *out,
+                                    size_t capacity, size_t *size, int *height, int *width,
+                                    int *channels) {
+    if (runner == NULL || !runner->keep_all_values || value_index < 0 ||
+        (uint32_t)value_index >= runner->model->value_count) {
+        return PICOTAG_ERROR_INVALID_ARGUMENT;
+    }
+    const runner_value *value = &runner->values[value_index];
+    if (value->data == NULL) {
+        /* The logits, or a value that no operator writes. */
+        return PICOTAG_ERROR_INVALID_ARGUMENT;
+    }
+
+    if (size != NULL) {
+        *size = value->bytes;
+    }
+    if (height != NULL) {
+        *height = (int)value->height;
+    }
+    if (width != NULL) {
+        *width = (int)value->width;
+    }
+    if (channels != NULL) {
+        *channels = (int)value->channels;
+    }
+    if (out == NULL || capacity < value->bytes) {
+        return PICOTAG_ERROR_INVALID_ARGUMENT;
+    }
+    memcpy(out, value->data, value->bytes);
+    return PICOTAG_OK;
+}

@@ -1,0 +1,52 @@
+/* The kernel sets built into this library, in order of preference. */
+#include "kernels/kernels.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The fastest set comes first; picotag_kernel_set_best returns the first
+ * one whose is_supported() holds on this CPU. The reference set is last
+ * and runs everywhere. */
+static const picotag_kernel_set *const kernel_sets[] = {
+    &picotag_reference_kernel_set,
+};
+
+#define KERNEL_SET_COUNT (sizeof(kernel_sets) / sizeof(kernel_sets[0]))
+
+const picotag_kernel_set *picotag_kernel_set_find(const char *name) {
+    if (name == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < KERNEL_SET_COUNT; i++) {
+        if (strcmp(kernel_sets[i]->name, name) == 0) {
+            return kernel_sets[i];
+        }
+    }
+    return NULL;
+}
+
+const picotag_kernel_set *picotag_kernel_set_best(void) {
+    for (size_t i = 0; i < KERNEL_SET_COUNT; i++) {
+        if (kernel_sets[i]->is_supported()) {
+            return kernel_sets[i];
+        }
+    }
+    return &picotag_reference_kernel_set;
+}
+
+void picotag_kernel_set_names(char *buffer, size_t capacity) {
+    if (buffer == NULL || capacity == 0) {
+        return;
+    }
+    buffer[0] = '\0';
+
+    size_t used = 0;
+    for (size_t i = 0; i < KERNEL_SET_COUNT; i++) {
+        const int written = snprintf(buffer + used, capacity - used, "%s%s", i > 0 ? ", " : "",
+                                     kernel_sets[i]->name);
+        if (written < 0 || (size_t)written >= capacity - used) {
+            return;
+        }
+        used += (size_t)written;
+    }
+}
