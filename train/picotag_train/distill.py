@@ -1,0 +1,141 @@
+"""Distillation data: unlabelled photos labelled by a detector's boxes.
+
+The teacher's detections (``teacher_boxes.jsonl``: per photo, a list of
+``[category, score, x0, y0, x1, y1]`` with corners relative to the photo)
+give a label for any crop of the photo: what that crop actually shows.
+A random crop that cuts a dog out of the picture must not be labelled
+"dog", which whole-photo scores would do.
+"""
+
+import json
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+NUM_CLASSES = 80
+
+
+def load_teacher_boxes(path):
+    """Read ``teacher_boxes.jsonl`` into a list of (file, detections array [n, 6])."""
+    entries = []
+    with open(path, encoding="utf-8") as stream:
+        for line_number, line in enumerate(stream, 1):
+            line = line.strip()
+            if not line:
+                continue
+            record = json.loads(line)
+            dets = np.asarray(record["dets"], dtype=np.float32).reshape(-1, 6)
+            if dets.size and (dets[:, 0].min() < 0 or dets[:, 0].max() >= NUM_CLASSES):
+                raise ValueError(f"{path}:{line_number}: category index outside 0..79")
+            entries.append((record["file"], dets))
+    return entries
+
+
+def view_labels(dets, crop, visible_low=0.2, visible_high=0.6, cover_low=0.1, cover_high=0.4):
+    """Return soft labels [80] for the view ``crop`` = (x0, y0, x1, y1), relative coordinates.
+
+    A detection counts in proportion to how much of it the view shows: its
+    visible fraction ramps the weight from 0 at ``visible_low`` to 1 at
+    ``visible_high``. An object that fills much of the view counts too, even
+    when most of it lies outside (a close-up of a bus): the fraction of the
+    view it covers ramps from ``cover_low`` to ``cover_high``. The label of a
+    class is the maximum over its detections of score times weight.
+    """
+    labels = np.zeros(NUM_CLASSES, dtype=np.float32)
+    if dets.size == 0:
+        return labels
+
+    cx0, cy0, cx1, cy1 = crop
+    bx0, by0, bx1, by1 = dets[:, 2], dets[:, 3], dets[:, 4], dets[:, 5]
+    inter_w = np.clip(np.minimum(bx1, cx1) - np.maximum(bx0, cx0), 0, None)
+    inter_h = np.clip(np.minimum(by1, cy1) - np.maximum(by0, cy0), 0, None)
+    inter = inter_w * inter_h
+    box_area = np.maximum((bx1 - bx0) * (by1 - by0), 1e-6)
+    view_area = max((cx1 - cx0) * (cy1 - cy0), 1e-6)
+
+    visible = inter / box_area
+    cover = inter / view_area
+    weight = np.maximum(
+        np.clip((visible - visible_low) / (visible_high - visible_low), 0, 1),
+        np.clip((cover - cover_low) / (cover_high - cover_low), 0, 1),
+    )
+    np.maximum.at(labels, dets[:, 0].astype(np.int64), dets[:, 1] * weight)
+    return labels
+
+
+def decode_photos(root, files):
+    """Decode every photo to an RGB uint8 array [H, W, 3] (the photos are small)."""
+    photos = []
+    for name in files:
+        with Image.open(os.path.join(root, name)) as image:
+            photos.append(np.asarray(image.convert("RGB"), dtype=np.uint8))
+    return photos
+
+
+class BoxDistillationSet:
+    """Random views of photos with labels derived from the teacher's boxes.
+
+    Views are random crops (area fraction ``scale``, aspect ``ratio``) and
+    horizontal flips, resized to ``size`` x ``size`` with antialiased
+    bilinear interpolation; a mirrored view has the same labels.
+    """
+
+    def __init__(self, image_root, boxes_path, size, scale=(0.3, 1.0), ratio=(3 / 4, 4 / 3),
+                 indices=None, seed=0):
+        entries = load_teacher_boxes(boxes_path)
+        if indices is not None:
+            entries = [entries[i] for i in indices]
+        self.files = [file for file, _ in entries]
+        self.dets = [dets for _, dets in entries]
+        self.photos = decode_photos(image_root, self.files)
+        self.size = size
+        self.scale = scale
+        self.log_ratio = (np.log(ratio[0]), np.log(ratio[1]))
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return len(self.photos)
+
+    def random_crop(self):
+        """Return a relative crop (x0, y0, x1, y1) drawn like a random resized crop."""
+        area = self.rng.uniform(*self.scale)
+        aspect = np.exp(self.rng.uniform(*self.log_ratio))
+        width = min(1.0, np.sqrt(area * aspect))
+        height = min(1.0, np.sqrt(area / aspect))
+        x0 = self.rng.uniform(0, 1 - width)
+        y0 = self.rng.uniform(0, 1 - height)
+        return (x0, y0, x0 + width, y0 + height)
+
+    def view(self, index, crop, flip):
+        """Return (image tensor [3, size, size] with 0..255 values, labels [80])."""
+        photo = self.photos[index]
+        height, width = photo.shape[:2]
+        x0 = int(round(crop[0] * width))
+        x1 = max(x0 + 1, int(round(crop[2] * width)))
+        y0 = int(round(crop[1] * height))
+        y1 = max(y0 + 1, int(round(crop[3] * height)))
+        pixels = torch.from_numpy(np.ascontiguousarray(photo[y0:y1, x0:x1])).permute(2, 0, 1)
+        pixels = pixels.unsqueeze(0).float()
+        pixels = F.interpolate(pixels, size=(self.size, self.size), mode="bilinear",
+                               align_corners=False, antialias=True)[0]
+        if flip:
+            pixels = pixels.flip(2)
+        return pixels.clamp_(0, 255), view_labels(self.dets[index], crop)
+
+    def batch(self, indices, augment=True):
+        """Return a batch (images [N, 3, size, size], labels [N, 80])."""
+        images, labels = [], []
+        for index in indices:
+            if augment:
+                crop = self.random_crop()
+                flip = bool(self.rng.integers(2))
+            else:
+                crop = (0.0, 0.0, 1.0, 1.0)
+                flip = False
+            image, label = self.view(index, crop, flip)
+            images.append(image)
+            labels.append(label)
+        return torch.stack(images), torch.from_numpy(np.stack(labels))
