@@ -163,6 +163,10 @@ typedef struct picotag_photo_lookup {
     /* picotag_catalogue_match_content only: non-zero when the record of a
      * photo whose old path no longer exists moved to this path. */
     int moved;
+    /* picotag_catalogue_lookup only: the recorded size in pixels of the
+     * photo at this path; 0 when unknown or when there is no record. */
+    int32_t width;
+    int32_t height;
 } picotag_photo_lookup;
 
 /* Decides from the file's size (bytes) and mtime (nanoseconds since the

@@ -12,6 +12,8 @@ typedef struct stored_photo {
     int64_t mtime_ns;
     int64_t model_id;       /* 0 when never tagged */
     uint8_t content_hash[PICOTAG_CONTENT_HASH_BYTES];
+    int32_t width;          /* pixels; 0 when NULL in the database */
+    int32_t height;
 } stored_photo;
 
 static void bind_path(sqlite3_stmt *statement, int index, const char *path) {
@@ -42,6 +44,8 @@ static picotag_status find_photo(picotag_catalogue *catalogue, const char *path,
         } else {
             memset(photo->content_hash, 0, PICOTAG_CONTENT_HASH_BYTES);
         }
+        photo->width = sqlite3_column_int(statement, 5);
+        photo->height = sqlite3_column_int(statement, 6);
     } else if (rc != SQLITE_DONE) {
         status = catalogue_sqlite_error(catalogue, rc, "cannot look up a photo", error);
     }
@@ -89,6 +93,8 @@ picotag_status picotag_catalogue_lookup(picotag_catalogue *catalogue, const char
         return PICOTAG_OK;
     }
     result->photo_id = stored.id;
+    result->width = stored.width;
+    result->height = stored.height;
     if (stored.size_bytes != size_bytes || stored.mtime_ns != mtime_ns) {
         result->decision = PICOTAG_PHOTO_CHANGED;
     } else {

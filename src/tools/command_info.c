@@ -4,13 +4,16 @@
 
 #include "picotag.h"
 #include "tools/commands.h"
+#include "tools/tool_model.h"
 
 static void print_info_usage(FILE *stream) {
     fprintf(stream,
             "usage: picotag info MODEL\n"
             "\n"
-            "Validates MODEL (a .ptm file) and prints its format version, size, graph,\n"
-            "input size and preprocessing, labels with thresholds, and provenance.\n");
+            "Validates MODEL (a .ptm file) and prints its format version, size, SHA-256\n"
+            "(the identity the catalogue records), graph, input size and preprocessing,\n"
+            "labels in English and Korean with their categories and thresholds, and\n"
+            "provenance.\n");
 }
 
 static const char *resize_mode_name(uint32_t mode) {
@@ -24,7 +27,7 @@ static const char *resize_mode_name(uint32_t mode) {
     }
 }
 
-static void print_model(const char *path, const picotag_model *model) {
+static void print_model(const char *path, const char *sha256, const picotag_model *model) {
     picotag_model_summary summary;
     picotag_model_summarize(model, &summary);
     const picotag_preprocess *pre = picotag_model_preprocess(model);
@@ -32,6 +35,7 @@ static void print_model(const char *path, const picotag_model *model) {
     printf("model            %s\n", path);
     printf("format version   %u\n", (unsigned)summary.format_version);
     printf("file size        %llu bytes\n", (unsigned long long)summary.file_bytes);
+    printf("sha256           %s\n", sha256);
     printf("operators        %d (%d convolutions)\n", summary.op_count, summary.conv_count);
     printf("parameters       %llu (%llu bytes of int8 weights)\n",
            (unsigned long long)summary.parameter_count, (unsigned long long)summary.weight_bytes);
@@ -96,7 +100,13 @@ int command_info(int argc, char **argv) {
         fprintf(stderr, "picotag info: %s\n", error.message);
         return EXIT_STATUS_RUNTIME_ERROR;
     }
-    print_model(path, model);
+    char sha256[65];
+    if (tool_model_hash_file(path, sha256, &error) != PICOTAG_OK) {
+        fprintf(stderr, "picotag info: %s\n", error.message);
+        picotag_model_free(model);
+        return EXIT_STATUS_RUNTIME_ERROR;
+    }
+    print_model(path, sha256, model);
     picotag_model_free(model);
     return EXIT_STATUS_OK;
 }

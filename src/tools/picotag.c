@@ -12,8 +12,12 @@ typedef struct subcommand {
 } subcommand;
 
 static const subcommand subcommands[] = {
+    {"eval", command_eval, "measure a model's mAP, precision and recall on labelled photos"},
     {"info", command_info, "show a model file's graph, preprocessing, labels and provenance"},
     {"logits", command_logits, "run a model on raw RGB bytes and print the int32 logits"},
+    {"search", command_search, "find catalogued photos by their tags"},
+    {"tag", command_tag, "tag photos and folders, keep the catalogue, write XMP sidecars"},
+    {"watch", command_watch, "tag photos as they arrive in folders, until interrupted"},
 };
 
 #define SUBCOMMAND_COUNT (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -35,7 +39,9 @@ static void print_usage(FILE *stream) {
             "  --version      show the version and exit\n"
             "\n"
             "Run 'picotag COMMAND --help' for a command's arguments.\n"
-            "Exit status: 0 success, 1 runtime error, 2 usage error.\n");
+            "Exit status: 0 success, 1 runtime error, 2 usage error, 3 (tag, search,\n"
+            "watch) the model or the catalogue cannot be used; each command's --help\n"
+            "gives the details.\n");
 }
 
 int main(int argc, char **argv) {

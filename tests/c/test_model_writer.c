@@ -296,6 +296,27 @@ test_model *tm_mini_resnet(uint64_t seed) {
     return model;
 }
 
+test_model *tm_coco_model(uint64_t seed) {
+    test_model *model = tm_create(seed);
+    const uint32_t stem = tm_add_value(model, TM_U8, 16);
+    const uint32_t block = tm_add_value(model, TM_U8, 16);
+    const uint32_t features = tm_add_value(model, TM_U8, 16);
+    const uint32_t logits = tm_add_value(model, TM_I32, TM_COCO_CLASSES);
+
+    tm_add_conv(model, 0, stem, TM_NONE, 3, 2, 1);
+    tm_add_conv(model, stem, block, TM_NONE, 3, 2, 1);
+    tm_add_global_avgpool(model, block, features, 1717986918u, 31); /* M0 = 0.8 */
+    tm_add_fully_connected(model, features, logits);
+
+    for (int k = 0; k < TM_COCO_CLASSES; k++) {
+        const tm_label *label = &tm_coco_labels[k];
+        tm_add_label(model, label->name_en, label->name_ko, label->group_en, label->group_ko, 0,
+                     0.002f);
+    }
+    add_default_meta(model);
+    return model;
+}
+
 static uint64_t align64(uint64_t offset) {
     return (offset + 63) & ~(uint64_t)63;
 }

@@ -134,6 +134,17 @@ test_model *tm_tiny_model(uint64_t seed);
  * projection shortcut, global average pooling and 5 classes. */
 test_model *tm_mini_resnet(uint64_t seed);
 
+/* The 80 COCO categories in the standard order, with Korean names and
+ * supercategories in both languages; threshold and logit_scale are 0. */
+#define TM_COCO_CLASSES 80
+extern const tm_label tm_coco_labels[TM_COCO_CLASSES];
+
+/* CONV2D(zero point, stride 2) -> CONV2D(stride 2) -> GLOBAL_AVGPOOL ->
+ * FULLY_CONNECTED with the 80 COCO labels, for a 32 x 32 input. Every
+ * threshold is 0 and every logit_scale 0.002; callers set the thresholds
+ * they need in model->labels before serializing. */
+test_model *tm_coco_model(uint64_t seed);
+
 /* Lays out and serializes a model; returns 0 on success. */
 int tm_serialize(const test_model *model, test_model_file *file);
 void tm_file_free(test_model_file *file);

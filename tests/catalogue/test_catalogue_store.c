@@ -331,6 +331,26 @@ static void rescan_skips_unchanged_photo(void) {
     picotag_catalogue_close(catalogue);
 }
 
+static void lookup_returns_recorded_dimensions(void) {
+    fresh_folder();
+    picotag_catalogue *catalogue = open_catalogue(NULL);
+    photo_file photo;
+    CHECK(make_photo_file(folder, "harbour.jpg", "harbour pixels", &photo));
+
+    picotag_photo_lookup before = lookup(catalogue, &photo);
+    CHECK_INT(0, before.width);
+    CHECK_INT(0, before.height);
+
+    picotag_tag tags[] = {make_tag(LABEL_PERSON, 0.8)};
+    picotag_error error;
+    CHECK_OK(record_photo(catalogue, &photo, tags, 1, &error), error);
+    picotag_photo_lookup after = lookup(catalogue, &photo);
+    CHECK_INT(PICOTAG_PHOTO_UNCHANGED, after.decision);
+    CHECK_INT(640, after.width);
+    CHECK_INT(480, after.height);
+    picotag_catalogue_close(catalogue);
+}
+
 static void rescan_retags_changed_photo(void) {
     fresh_folder();
     picotag_catalogue *catalogue = open_catalogue(NULL);
@@ -795,6 +815,7 @@ int main(void) {
     RUN_TEST(read_only_file_is_reported);
     RUN_TEST(locked_database_names_file_and_wait);
     RUN_TEST(rescan_skips_unchanged_photo);
+    RUN_TEST(lookup_returns_recorded_dimensions);
     RUN_TEST(rescan_retags_changed_photo);
     RUN_TEST(touched_photo_keeps_tags_without_retag);
     RUN_TEST(photo_tags_come_highest_score_first);
