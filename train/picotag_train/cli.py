@@ -32,6 +32,7 @@ from .data import (
     train_transform,
     worker_count,
 )
+from .distill import BoxViewDataset
 from .export import default_preprocess, export_model, probability_to_logit
 from .losses import make_loss
 from .modelfile import ModelFormatError, read_model
@@ -56,7 +57,10 @@ log = logging.getLogger("picotag_train")
 
 
 def add_data_options(parser, required=True):
-    parser.add_argument("--train", required=required, help="training labels: CSV (file + class columns) or COCO instances JSON")
+    parser.add_argument("--train", required=required,
+                        help="training labels: CSV (file + class columns), COCO instances JSON, or a teacher's "
+                             "detections (.jsonl, one {file, dets} per photo) from which each random view's "
+                             "labels are derived")
     parser.add_argument("--train-images", required=required, help="folder that the training file names are relative to")
     parser.add_argument("--val", help="validation labels (CSV or COCO JSON)")
     parser.add_argument("--val-images", help="folder that the validation file names are relative to")
@@ -98,12 +102,25 @@ def add_meta_options(parser):
     parser.add_argument("--created", help="META created, ISO 8601 date (default: today)")
 
 
-def make_loaders(args, preprocess, class_names=None):
+def make_training_set(args, preprocess, class_names=None):
+    """Return (dataset, class names) for --train: a label file or a teacher's boxes."""
+    if str(args.train).endswith(".jsonl"):
+        names = list(coco_labels.COCO80_NAMES)
+        if class_names is not None and list(class_names) != names:
+            raise SystemExit("error: box-derived labels are for the 80 COCO classes; the checkpoint has others")
+        dataset = BoxViewDataset(args.train_images, args.train, preprocess["input_height"],
+                                 scale=(args.crop_scale_min, 1.0))
+        return dataset, names
     files, targets, names = read_labels(args.train, class_names)
-    train_set = MultiLabelDataset(
+    dataset = MultiLabelDataset(
         files, targets, args.train_images,
         train_transform(preprocess["input_height"], scale=(args.crop_scale_min, 1.0)),
     )
+    return dataset, names
+
+
+def make_loaders(args, preprocess, class_names=None):
+    train_set, names = make_training_set(args, preprocess, class_names)
     workers = worker_count(args.workers)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, drop_last=len(train_set) > args.batch_size, num_workers=workers)
     log.info("training set: %d images, %d classes (%s)", len(train_set), len(names), args.train)
@@ -152,7 +169,7 @@ def load_initial_model(path):
 
 
 def cmd_train_fp32(args):
-    preprocess = default_preprocess(args.input_size, args.resize_short)
+    preprocess = default_preprocess(args.input_size, args.resize_short, args.resize_mode)
     if args.init:
         model = load_initial_model(args.init)
         log.info("initialised from %s: ResNet-%d width %d, %d classes", args.init, model.depth, model.width, model.num_classes)
@@ -351,6 +368,9 @@ def build_parser():
     p.add_argument("--width", type=int, default=64, help="base width (channels of the stem); torchvision uses 64")
     p.add_argument("--input-size", type=int, default=224, help="network input, pixels (square)")
     p.add_argument("--resize-short", type=int, help="eval resize of the shorter side (default input-size / 0.875)")
+    p.add_argument("--resize-mode", choices=("crop", "stretch"), default="crop",
+                   help="eval recipe: crop = shorter side to --resize-short then centre crop; "
+                        "stretch = whole photo to the input size")
     p.add_argument("--init", help="picotag FP32 or torchvision ResNet checkpoint to start from (its depth and width are used)")
     p.add_argument("--out", required=True, help="checkpoint to write")
     p.set_defaults(run=cmd_train_fp32)

@@ -71,7 +71,7 @@ def decode_photos(root, files):
     photos = []
     for name in files:
         with Image.open(os.path.join(root, name)) as image:
-            photos.append(np.asarray(image.convert("RGB"), dtype=np.uint8))
+            photos.append(np.array(image.convert("RGB"), dtype=np.uint8))
     return photos
 
 
@@ -125,6 +125,9 @@ class BoxDistillationSet:
             pixels = pixels.flip(2)
         return pixels.clamp_(0, 255), view_labels(self.dets[index], crop)
 
+    def reseed(self, seed):
+        self.rng = np.random.default_rng(seed)
+
     def batch(self, indices, augment=True):
         """Return a batch (images [N, 3, size, size], labels [N, 80])."""
         images, labels = [], []
@@ -139,3 +142,27 @@ class BoxDistillationSet:
             images.append(image)
             labels.append(label)
         return torch.stack(images), torch.from_numpy(np.stack(labels))
+
+
+class BoxViewDataset(torch.utils.data.Dataset):
+    """A torch Dataset of random views whose labels come from the teacher's boxes.
+
+    Each DataLoader worker draws its own views: the random generator is
+    re-seeded from ``torch.initial_seed()``, which differs per worker and
+    per epoch.
+    """
+
+    def __init__(self, image_root, boxes_path, size, scale=(0.3, 1.0)):
+        self.views = BoxDistillationSet(image_root, boxes_path, size, scale=scale)
+        self.seed = None
+
+    def __len__(self):
+        return len(self.views)
+
+    def __getitem__(self, index):
+        seed = torch.initial_seed()
+        if seed != self.seed:
+            self.views.reseed(seed % (2 ** 63))
+            self.seed = seed
+        images, labels = self.views.batch([index])
+        return images[0], labels[0]

@@ -22,6 +22,7 @@ from .modelfile import (
     OP_GLOBAL_AVGPOOL,
     OP_MAXPOOL,
     RESIZE_SHORT_SIDE_CENTER_CROP,
+    RESIZE_STRETCH,
     LabelRecord,
     ModelFile,
     ModelFormatError,
@@ -40,12 +41,24 @@ class ExportError(ModelFormatError):
     """The trained model cannot be represented in the file format."""
 
 
-def default_preprocess(input_size=224, resize_short=None):
-    """Return a preprocess record: resize the shorter side, crop the centre.
+def default_preprocess(input_size=224, resize_short=None, resize_mode="crop"):
+    """Return a preprocess record.
 
-    resize_short defaults to round(input_size / 0.875), the usual
-    224-from-256 ratio.
+    resize_mode "crop": resize the shorter side to resize_short, crop the
+    centre; resize_short defaults to round(input_size / 0.875), the usual
+    224-from-256 ratio. "stretch": resize the whole photo to the input
+    size, aspect not kept, so that objects near the edges stay in view.
     """
+    if resize_mode == "stretch":
+        return {
+            "input_height": int(input_size),
+            "input_width": int(input_size),
+            "resize_mode": RESIZE_STRETCH,
+            "resize_short": 0,
+            "interpolation": INTERPOLATION_ANTIALIASED_BILINEAR,
+        }
+    if resize_mode != "crop":
+        raise ValueError(f"unknown resize mode {resize_mode!r}; use 'crop' or 'stretch'")
     if resize_short is None:
         resize_short = int(math.floor(input_size / 0.875 + 0.5))
     return {
