@@ -38,6 +38,7 @@ from .losses import make_loss
 from .modelfile import ModelFormatError, read_model
 from .qat import QResNet
 from .resnet import IMAGENET_MEAN, IMAGENET_STD, ResNet
+from .thresholds import f1_optimal_thresholds
 from .torchvision_import import CheckpointError, load_torchvision_resnet
 from .training import (
     CHECKPOINT_FORMAT,
@@ -353,6 +354,25 @@ def cmd_evaluate(args):
     print(format_metrics(summarize(scores, targets, args.threshold)))
 
 
+def cmd_thresholds(args):
+    model, checkpoint = load_checkpoint(args.checkpoint)
+    if isinstance(model, QResNet):
+        model.freeze_bn(True)
+    files, teacher, names = read_labels(args.labels_file, checkpoint.get("labels"))
+    order = np.random.default_rng(args.seed).permutation(len(files))[: args.limit]
+    files, teacher = [files[i] for i in order], teacher[order]
+    dataset = MultiLabelDataset(files, teacher, args.images, eval_transform(checkpoint["preprocess"]))
+    scores, _ = predict(model, DataLoader(dataset, batch_size=64, num_workers=worker_count(args.workers)))
+    thresholds, positives = f1_optimal_thresholds(scores, teacher, args.default, args.min_positives)
+    with open(args.out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["class", "probability", "teacher_positives"])
+        for name, threshold, count in zip(names, thresholds, positives):
+            writer.writerow([name, f"{threshold:.2f}", int(count)])
+    log.info("wrote %s: %d of %d classes tuned on %d photos", args.out,
+             int((positives >= args.min_positives).sum()), len(names), len(files))
+
+
 # ---- Parser ---------------------------------------------------------------
 
 
@@ -422,6 +442,18 @@ def build_parser():
     add_common_options(p)
     p.add_argument("--out", required=True)
     p.set_defaults(run=cmd_convert)
+
+    p = commands.add_parser("thresholds", help="per-class thresholds: F1-optimal against a teacher's decisions")
+    p.add_argument("--checkpoint", required=True, help="picotag checkpoint (qat, ptq or fp32)")
+    p.add_argument("--labels-file", required=True, help="CSV of the teacher's scores per photo (file + class columns)")
+    p.add_argument("--images", required=True, help="folder that the CSV's file names are relative to")
+    p.add_argument("--limit", type=int, default=4000, help="photos to use, drawn at random")
+    p.add_argument("--default", type=float, default=0.5, help="threshold of classes with too few positives")
+    p.add_argument("--min-positives", type=int, default=10, help="teacher positives a class needs to be tuned")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", required=True, help="CSV to write: class,probability (read by export --thresholds-file)")
+    add_common_options(p)
+    p.set_defaults(run=cmd_thresholds)
 
     p = commands.add_parser("evaluate", help="mAP and thresholded metrics on labelled photos")
     source = p.add_mutually_exclusive_group(required=True)

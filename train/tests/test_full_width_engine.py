@@ -1,10 +1,10 @@
 """Standard-width ResNets (base width 64, torchvision's) in the C engine.
 
-The other comparisons use narrow networks for speed; these run the real
-channel counts (up to 2048) once, through the ctypes engine and through the
-command built with AddressSanitizer and UndefinedBehaviorSanitizer when
-scripts/test.sh provides it (PICOTAG_ASAN_TOOL), so that the sanitizers see
-the layer sizes a shipped model has.
+The other comparisons use narrow networks for speed. These run the real
+channel counts (up to 2048) once through the ctypes engine. When
+scripts/test.sh provides the sanitizer build's command (PICOTAG_ASAN_TOOL),
+they also run through it, so that ASan and UBSan see the layer sizes of a
+shipped model.
 """
 
 import json
