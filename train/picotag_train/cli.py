@@ -24,6 +24,7 @@ from .calibrate import ACTIVATION_METHODS, WEIGHT_METHODS, calibrate
 from .data import (
     ImageFolderDataset,
     MultiLabelDataset,
+    eval_dataset,
     eval_transform,
     load_image,
     preprocess_image,
@@ -129,8 +130,8 @@ def make_loaders(args, preprocess, class_names=None):
     val_loader = None
     if args.val:
         val_files, val_targets, _ = read_labels(args.val, names)
-        val_set = MultiLabelDataset(val_files, val_targets, args.val_images or args.train_images, eval_transform(preprocess))
-        val_loader = DataLoader(val_set, batch_size=args.batch_size, num_workers=workers)
+        val_set = eval_dataset(val_files, val_targets, args.val_images or args.train_images, preprocess)
+        val_loader = DataLoader(val_set, batch_size=args.batch_size, num_workers=0)
         log.info("validation set: %d images (%s)", len(val_set), args.val)
     return train_loader, val_loader, names
 
@@ -349,7 +350,7 @@ def cmd_evaluate(args):
         model, checkpoint = load_checkpoint(args.checkpoint)
         if isinstance(model, QResNet):
             model.freeze_bn(True)
-        dataset = MultiLabelDataset(files, targets, args.images, eval_transform(checkpoint["preprocess"]))
+        dataset = eval_dataset(files, targets, args.images, checkpoint["preprocess"])
         scores, _ = predict(model, DataLoader(dataset, batch_size=16))
     print(format_metrics(summarize(scores, targets, args.threshold)))
 
@@ -361,8 +362,8 @@ def cmd_thresholds(args):
     files, teacher, names = read_labels(args.labels_file, checkpoint.get("labels"))
     order = np.random.default_rng(args.seed).permutation(len(files))[: args.limit]
     files, teacher = [files[i] for i in order], teacher[order]
-    dataset = MultiLabelDataset(files, teacher, args.images, eval_transform(checkpoint["preprocess"]))
-    scores, _ = predict(model, DataLoader(dataset, batch_size=64, num_workers=worker_count(args.workers)))
+    dataset = eval_dataset(files, teacher, args.images, checkpoint["preprocess"])
+    scores, _ = predict(model, DataLoader(dataset, batch_size=64))
     thresholds, positives = f1_optimal_thresholds(scores, teacher, args.default, args.min_positives)
     with open(args.out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -450,7 +451,6 @@ def build_parser():
     p.add_argument("--limit", type=int, default=4000, help="photos to use, drawn at random")
     p.add_argument("--default", type=float, default=0.5, help="threshold of classes with too few positives")
     p.add_argument("--min-positives", type=int, default=10, help="teacher positives a class needs to be tuned")
-    p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", required=True, help="CSV to write: class,probability (read by export --thresholds-file)")
     add_common_options(p)
     p.set_defaults(run=cmd_thresholds)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Trains the default model: FP32 distillation from the teacher's boxes,
+# LSQ 8-bit QAT, post-training calibration for comparison, per-class
+# thresholds, export, and evaluation through the C engine (picotag eval).
+#
+# Usage: train/recipes/default_model.sh OUT_DIR
+# Environment (defaults in brackets): DATA [../shared/data], WIDTH [16],
+# SIZE [96], EPOCHS [28], QAT_EPOCHS [3], THREADS [2].
+# Needs a built picotag (cmake -B build && cmake --build build).
+# A stage whose output already exists in OUT_DIR is skipped, so an
+# interrupted run continues where it stopped.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:?usage: $0 OUT_DIR}
+data=${DATA:-$repo/../shared/data}
+width=${WIDTH:-16}
+size=${SIZE:-96}
+epochs=${EPOCHS:-28}
+qat_epochs=${QAT_EPOCHS:-3}
+threads=${THREADS:-2}
+mkdir -p "$out"
+
+train() { PYTHONPATH="$repo/train" /usr/bin/python3 -m picotag_train "$@"; }
+trained_on="12,175 unlabelled photos (VOC, ADE20K val, ImageNet samples, Oxford pets, sports, grocery, Caltech-101, ImageNet detection, Flickr8k); non-commercial research terms"
+teacher="YOLOX-Nano (Megvii, Apache-2.0), labels of each random view derived from its boxes"
+common=(--train "$data/train/teacher_boxes.jsonl" --train-images "$data/train/images"
+        --val "$data/coco-eval/labels.csv" --val-images "$data/coco-eval"
+        --batch-size 64 --crop-scale-min 0.3 --threads "$threads" --workers 1)
+
+[ -e "$out/fp32.pt" ] || time train train_fp32 "${common[@]}" --depth 18 --width "$width" --input-size "$size" \
+  --resize-mode stretch --epochs "$epochs" --lr 0.1 --warmup-steps 200 --weight-decay 5e-5 \
+  --trained-on "$trained_on" --teacher "$teacher" --out "$out/fp32.pt"
+
+[ -e "$out/qat.pt" ] || time train train_qat "${common[@]}" --fp32 "$out/fp32.pt" --epochs "$qat_epochs" --lr 0.005 \
+  --weight-decay 5e-5 --freeze-bn-after 0.5 --out "$out/qat.pt"
+
+[ -e "$out/ptq.pt" ] || time train calibrate --fp32 "$out/fp32.pt" --images "$data/train/images" --batches 16 \
+  --batch-size 32 --threads "$threads" --out "$out/ptq.pt"
+
+[ -e "$out/thresholds.csv" ] || train thresholds --checkpoint "$out/qat.pt" --labels-file "$data/train/teacher_yolox_nano.csv" \
+  --images "$data/train/images" --threads "$threads" --out "$out/thresholds.csv"
+
+for kind in qat ptq; do
+  train export --checkpoint "$out/$kind.pt" --thresholds-file "$out/thresholds.csv" \
+    --description "picotag default model: ResNet-18 width $width, ${size}x$size input, distilled" \
+    --out "$out/$kind.ptm"
+  "$repo/build/src/tools/picotag" eval --model "$out/$kind.ptm" --threads "$threads" --json \
+    "$data/coco-eval/labels.csv" > "$out/$kind-eval.json"
+  "$repo/build/src/tools/picotag" eval --model "$out/$kind.ptm" --threads "$threads" \
+    "$data/coco-eval/labels.csv" | sed -n 1,9p
+done
