@@ -14,7 +14,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$(nproc)" --target picotag_command >/dev/null
 
 photos=build/demo-photos
-if ! ls "$photos"/usr/share/darknet/data/*.jpg >/dev/null 2>&1; then
+if ! ls "$photos"/*.jpg >/dev/null 2>&1; then
   mkdir -p "$photos"
   download=$(mktemp -d)
   if ! (cd "$download" && apt-get download -q darknet >/dev/null 2>&1); then
@@ -22,10 +22,8 @@ if ! ls "$photos"/usr/share/darknet/data/*.jpg >/dev/null 2>&1; then
     (cd "$download" && apt-get download -q darknet >/dev/null)
   fi
   dpkg-deb -x "$download"/darknet_*.deb "$download/unpacked"
-  mkdir -p "$photos/usr/share/darknet/data"
-  cp "$download"/unpacked/usr/share/darknet/data/*.jpg "$photos/usr/share/darknet/data/"
+  cp "$download"/unpacked/usr/share/darknet/data/*.jpg "$photos/"
   rm -rf "$download"
 fi
 
-exec build/src/tools/picotag tag --no-catalog --model models/default.ptm "$@" \
-  "$photos"/usr/share/darknet/data/*.jpg
+exec build/src/tools/picotag tag --no-catalog --model models/default.ptm "$@" "$photos"/*.jpg
