@@ -91,7 +91,10 @@ typedef struct picotag_label {
     const char *group_en;    /* supercategory, e.g. "animal" */
     const char *group_ko;
     int32_t threshold;       /* tagged when logit >= threshold */
-    float logit_scale;       /* real logit = logit * logit_scale; display only */
+    /* Real logit = logit * logit_scale. Used only to show a probability,
+     * 1 / (1 + exp(-logit * logit_scale)); the tag decision is the integer
+     * comparison with `threshold`. */
+    float logit_scale;
 } picotag_label;
 
 /* Memory-maps and validates a model file. On success *model owns the mapping. */

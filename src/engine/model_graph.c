@@ -16,7 +16,7 @@ picotag_status model_validate_values(picotag_model *model, picotag_error *error)
     const uint64_t count = section->size / MODEL_VALUE_RECORD_SIZE;
     if (count == 0) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                          "section %" PRIu32 " (VALUES) is empty; value 0, the image, is required",
+                          "section table entry %" PRIu32 " (VALUES) is empty; value 0, the image, is required",
                           section->table_index);
     }
     model->value_count = (uint32_t)count;
@@ -597,7 +597,7 @@ picotag_status model_validate_ops(picotag_model *model, picotag_error *error) {
     const uint64_t count = section->size / MODEL_OP_RECORD_SIZE;
     if (count == 0) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                          "section %" PRIu32 " (OPS) is empty; a model needs at least a "
+                          "section table entry %" PRIu32 " (OPS) is empty; a model needs at least a "
                           "GLOBAL_AVGPOOL and a FULLY_CONNECTED operator",
                           section->table_index);
     }

@@ -33,7 +33,7 @@ picotag_status model_validate_labels(picotag_model *model, picotag_error *error)
     const uint32_t classes = model->values[classifier->output].channels;
     if (count != classes) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                          "section %" PRIu32 " (LABELS) has %" PRIu64
+                          "section table entry %" PRIu32 " (LABELS) has %" PRIu64
                           " labels, but the model has %" PRIu32 " classes (value %" PRIu32 ")",
                           section->table_index, count, classes, classifier->output);
     }

@@ -118,18 +118,18 @@ static picotag_status read_section_entries(picotag_model *model, picotag_error *
 
         if (type < 1 || type > MODEL_SECTION_TYPE_COUNT) {
             return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                              "section %" PRIu32 " has unknown type %" PRIu32
+                              "section table entry %" PRIu32 " has unknown type %" PRIu32
                               " (version 1 knows types 1 to %u)",
                               i, type, MODEL_SECTION_TYPE_COUNT);
         }
         if (reserved != 0) {
             return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                              "section %" PRIu32 " (%s): reserved field is 0x%08" PRIx32 ", expected 0",
+                              "section table entry %" PRIu32 " (%s): reserved field is 0x%08" PRIx32 ", expected 0",
                               i, model_section_name(type), reserved);
         }
         if (seen[type]) {
             return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                              "section %" PRIu32 " (%s): duplicate section type; section %" PRIu32
+                              "section table entry %" PRIu32 " (%s): duplicate section type; section %" PRIu32
                               " has the same type",
                               i, model_section_name(type), model->sections[type].table_index);
         }
@@ -154,12 +154,12 @@ static picotag_status check_section_bounds(picotag_model *model, uint32_t type, 
 
     if (section->offset % MODEL_SECTION_ALIGNMENT != 0) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                          "section %" PRIu32 " (%s): offset %" PRIu64 " is not a multiple of %u",
+                          "section table entry %" PRIu32 " (%s): offset %" PRIu64 " is not a multiple of %u",
                           section->table_index, name, section->offset, MODEL_SECTION_ALIGNMENT);
     }
     if (section->offset > model->size || section->size > model->size - section->offset) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                          "section %" PRIu32 " (%s): offset %" PRIu64 " + size %" PRIu64
+                          "section table entry %" PRIu32 " (%s): offset %" PRIu64 " + size %" PRIu64
                           " extends past the end of the file (%" PRIu64 " bytes)",
                           section->table_index, name, section->offset, section->size, model->size);
     }
@@ -167,12 +167,12 @@ static picotag_status check_section_bounds(picotag_model *model, uint32_t type, 
     const uint64_t record_size = section_record_size(type);
     if (type == MODEL_SECTION_PREPROCESS && section->size != MODEL_PREPROCESS_SIZE) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                          "section %" PRIu32 " (%s): size %" PRIu64 ", expected %u (one record)",
+                          "section table entry %" PRIu32 " (%s): size %" PRIu64 ", expected %u (one record)",
                           section->table_index, name, section->size, MODEL_PREPROCESS_SIZE);
     }
     if (section->size % record_size != 0) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                          "section %" PRIu32 " (%s): size %" PRIu64 " is not a multiple of the %" PRIu64
+                          "section table entry %" PRIu32 " (%s): size %" PRIu64 " is not a multiple of the %" PRIu64
                           "-byte record",
                           section->table_index, name, section->size, record_size);
     }
@@ -180,7 +180,7 @@ static picotag_status check_section_bounds(picotag_model *model, uint32_t type, 
      * they must stay below 2^31. */
     if (record_size > 1 && section->size / record_size > INT32_MAX) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                          "section %" PRIu32 " (%s): %" PRIu64 " records, more than %d",
+                          "section table entry %" PRIu32 " (%s): %" PRIu64 " records, more than %d",
                           section->table_index, name, section->size / record_size, INT32_MAX);
     }
     return PICOTAG_OK;
@@ -230,7 +230,7 @@ static picotag_status check_overlap_and_padding(picotag_model *model, picotag_er
         }
         regions[count].begin = section->offset;
         regions[count].end = section->offset + section->size;
-        snprintf(regions[count].label, sizeof(regions[count].label), "section %" PRIu32 " (%s)",
+        snprintf(regions[count].label, sizeof(regions[count].label), "section table entry %" PRIu32 " (%s)",
                  section->table_index, model_section_name(type));
         count++;
     }

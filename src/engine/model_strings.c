@@ -9,13 +9,13 @@ picotag_status model_validate_strings(picotag_model *model, picotag_error *error
     const model_section *strings = &model->sections[MODEL_SECTION_STRINGS];
     if (strings->size == 0) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                          "section %" PRIu32 " (STRINGS) is empty; it must end with a NUL byte",
+                          "section table entry %" PRIu32 " (STRINGS) is empty; it must end with a NUL byte",
                           strings->table_index);
     }
     const uint8_t last = model_section_bytes(model, MODEL_SECTION_STRINGS)[strings->size - 1];
     if (last != 0) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
-                          "section %" PRIu32 " (STRINGS) ends with byte 0x%02x, expected a NUL byte",
+                          "section table entry %" PRIu32 " (STRINGS) ends with byte 0x%02x, expected a NUL byte",
                           strings->table_index, last);
     }
     return PICOTAG_OK;

@@ -13,7 +13,10 @@ static void print_info_usage(FILE *stream) {
             "Validates MODEL (a .ptm file) and prints its format version, size, SHA-256\n"
             "(the identity the catalogue records), graph, input size and preprocessing,\n"
             "labels in English and Korean with their categories and thresholds, and\n"
-            "provenance.\n");
+            "provenance.\n"
+            "\n"
+            "Exit status: 0 the model is valid, 1 it cannot be read or is invalid (the\n"
+            "message names the field at fault), 2 usage error.\n");
 }
 
 static const char *resize_mode_name(uint32_t mode) {

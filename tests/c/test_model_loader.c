@@ -220,19 +220,19 @@ static void section_table_damage_gets_its_own_messages(void) {
 
     file = fresh_copy();
     tm_put_u32(&file, ops_entry, 9);
-    EXPECT_REJECTED(file, "section 2 has unknown type 9");
+    EXPECT_REJECTED(file, "section table entry 2 has unknown type 9");
 
     file = fresh_copy();
     tm_put_u32(&file, ops_entry, 0);
-    EXPECT_REJECTED(file, "section 2 has unknown type 0");
+    EXPECT_REJECTED(file, "section table entry 2 has unknown type 0");
 
     file = fresh_copy();
     tm_put_u32(&file, ops_entry + 4, 5);
-    EXPECT_REJECTED(file, "section 2 (OPS): reserved field is 0x00000005, expected 0");
+    EXPECT_REJECTED(file, "section table entry 2 (OPS): reserved field is 0x00000005, expected 0");
 
     file = fresh_copy();
     tm_put_u32(&file, tm_section_entry_offset(&pristine, TM_TENSORS), TM_OPS);
-    EXPECT_REJECTED(file, "section 3 (OPS): duplicate section type; section 2 has the same type");
+    EXPECT_REJECTED(file, "section table entry 3 (OPS): duplicate section type; section 2 has the same type");
 
     file = fresh_copy();
     tm_put_u32(&file, 28, 7);
@@ -241,13 +241,13 @@ static void section_table_damage_gets_its_own_messages(void) {
     file = fresh_copy();
     tm_put_u64(&file, ops_entry + 8, ops_offset + 8);
     char needle[128];
-    snprintf(needle, sizeof(needle), "section 2 (OPS): offset %llu is not a multiple of 64",
+    snprintf(needle, sizeof(needle), "section table entry 2 (OPS): offset %llu is not a multiple of 64",
              (unsigned long long)(ops_offset + 8));
     EXPECT_REJECTED(file, needle);
 
     file = fresh_copy();
     tm_put_u64(&file, ops_entry + 16, pristine.size);
-    EXPECT_REJECTED(file, "section 2 (OPS): offset");
+    EXPECT_REJECTED(file, "section table entry 2 (OPS): offset");
     file = fresh_copy();
     tm_put_u64(&file, ops_entry + 16, pristine.size);
     EXPECT_REJECTED(file, "extends past the end of the file");
@@ -259,23 +259,23 @@ static void section_table_damage_gets_its_own_messages(void) {
 
     file = fresh_copy();
     tm_put_u64(&file, ops_entry + 16, ops_size + 1);
-    snprintf(needle, sizeof(needle), "section 2 (OPS): size %llu is not a multiple of the 128-byte record",
+    snprintf(needle, sizeof(needle), "section table entry 2 (OPS): size %llu is not a multiple of the 128-byte record",
              (unsigned long long)(ops_size + 1));
     EXPECT_REJECTED(file, needle);
 
     file = fresh_copy();
     tm_put_u64(&file, tm_section_entry_offset(&pristine, TM_PREPROCESS) + 16, 128);
-    EXPECT_REJECTED(file, "section 0 (PREPROCESS): size 128, expected 64 (one record)");
+    EXPECT_REJECTED(file, "section table entry 0 (PREPROCESS): size 128, expected 64 (one record)");
 }
 
 static void overlapping_sections_are_rejected(void) {
     test_model_file file = fresh_copy();
     tm_put_u64(&file, tm_section_entry_offset(&pristine, TM_OPS) + 8, pristine.section_offset[TM_VALUES]);
-    EXPECT_REJECTED(file, "overlaps section 1 (VALUES)");
+    EXPECT_REJECTED(file, "overlaps section table entry 1 (VALUES)");
 
     file = fresh_copy();
     tm_put_u64(&file, tm_section_entry_offset(&pristine, TM_OPS) + 8, 64);
-    EXPECT_REJECTED(file, "section 2 (OPS) at bytes [64, ");
+    EXPECT_REJECTED(file, "section table entry 2 (OPS) at bytes [64, ");
     file = fresh_copy();
     tm_put_u64(&file, tm_section_entry_offset(&pristine, TM_OPS) + 8, 64);
     EXPECT_REJECTED(file, "overlaps the section table");
@@ -292,14 +292,14 @@ static void non_zero_padding_is_rejected(void) {
     test_model_file file = fresh_copy();
     file.bytes[values_end + 3] = 0x5A;
     char needle[128];
-    snprintf(needle, sizeof(needle), "padding byte at offset %llu after section 1 (VALUES) is 0x5a",
+    snprintf(needle, sizeof(needle), "padding byte at offset %llu after section table entry 1 (VALUES) is 0x5a",
              (unsigned long long)(values_end + 3));
     EXPECT_REJECTED(file, needle);
 
     /* Shrinking OPS by one record leaves that record's bytes as padding. */
     file = fresh_copy();
     tm_put_u64(&file, tm_section_entry_offset(&pristine, TM_OPS) + 16, pristine.section_size[TM_OPS] - 128);
-    EXPECT_REJECTED(file, "after section 2 (OPS)");
+    EXPECT_REJECTED(file, "after section table entry 2 (OPS)");
 
     file = fresh_copy();
     file.bytes = realloc(file.bytes, file.size + 64);
@@ -307,7 +307,7 @@ static void non_zero_padding_is_rejected(void) {
     file.bytes[file.size + 10] = 1;
     file.size += 64;
     tm_put_u64(&file, 16, file.size);
-    EXPECT_REJECTED(file, "after section 7 (META) is 0x01");
+    EXPECT_REJECTED(file, "after section table entry 7 (META) is 0x01");
 }
 
 /* ---- PREPROCESS -------------------------------------------------------- */
@@ -369,7 +369,7 @@ static void preprocess_fields_are_validated(void) {
 static void strings_must_end_with_nul(void) {
     test_model_file file = fresh_copy();
     file.bytes[pristine.section_offset[TM_STRINGS] + pristine.section_size[TM_STRINGS] - 1] = 'x';
-    EXPECT_REJECTED(file, "section 6 (STRINGS) ends with byte 0x78, expected a NUL byte");
+    EXPECT_REJECTED(file, "section table entry 6 (STRINGS) ends with byte 0x78, expected a NUL byte");
 }
 
 /* ---- TENSORS ----------------------------------------------------------- */
@@ -529,7 +529,7 @@ static void missing_or_misplaced_classifier_is_rejected(void) {
 
     model = tm_mini_resnet(1);
     model->op_count = 0;
-    EXPECT_DESCRIPTION_REJECTED(model, "section 2 (OPS) is empty");
+    EXPECT_DESCRIPTION_REJECTED(model, "section table entry 2 (OPS) is empty");
 
     test_model_file file = fresh_copy();
     tm_put_u32(&file, word_at(8, 1), 4);
@@ -727,7 +727,7 @@ static void label_records_are_validated(void) {
 
     test_model *model = tm_mini_resnet(1);
     model->label_count = 4;
-    EXPECT_DESCRIPTION_REJECTED(model, "section 5 (LABELS) has 4 labels, but the model has 5 classes (value 9)");
+    EXPECT_DESCRIPTION_REJECTED(model, "section table entry 5 (LABELS) has 4 labels, but the model has 5 classes (value 9)");
 
     file = fresh_copy();
     tm_put_u32(&file, tm_label_offset(&pristine, 2), (uint32_t)strings_size);
