@@ -150,6 +150,11 @@ PICOTAG_API picotag_status picotag_catalogue_rollback(picotag_catalogue *catalog
 
 /* ---- Photos -------------------------------------------------------------- */
 
+/* Capacity of picotag_photo_lookup.captured_at, NUL included: enough for a
+ * capture time with a UTC offset and a fraction of up to 9 digits,
+ * "2024-05-01T14:03:59.123456789+09:00". */
+#define PICOTAG_CAPTURED_AT_BYTES 40
+
 typedef enum picotag_photo_decision {
     PICOTAG_PHOTO_NEW = 0,           /* no record: hash it, then tag it */
     PICOTAG_PHOTO_UNCHANGED = 1,     /* same file, tagged by the current model: skip */
@@ -167,6 +172,10 @@ typedef struct picotag_photo_lookup {
      * photo at this path; 0 when unknown or when there is no record. */
     int32_t width;
     int32_t height;
+    /* picotag_catalogue_lookup only: the recorded capture time (see
+     * picotag_photo_record.captured_at); empty when unknown, when there is
+     * no record, or when the stored text does not fit. */
+    char captured_at[PICOTAG_CAPTURED_AT_BYTES];
 } picotag_photo_lookup;
 
 /* Decides from the file's size (bytes) and mtime (nanoseconds since the
@@ -198,7 +207,9 @@ typedef struct picotag_photo_record {
     int64_t size_bytes;
     int64_t mtime_ns;          /* nanoseconds since the epoch */
     uint8_t content_hash[PICOTAG_CONTENT_HASH_BYTES];
-    int32_t width;             /* pixels, after EXIF orientation; 0 = unknown */
+    /* Pixels as displayed, after the EXIF orientation or the HEIF rotation;
+     * 0 = unknown. */
+    int32_t width;
     int32_t height;            /* pixels; 0 = unknown */
     /* EXIF capture time as ISO 8601 text, "2024-05-01T14:03:59" with an
      * optional fraction and UTC offset; NULL when the photo has none. */

@@ -37,6 +37,10 @@ extern "C" {
  * at this limit, so a device with less memory should set a lower one. */
 #define PICOTAG_IMAGE_DEFAULT_MAX_PIXELS ((uint64_t)1 << 28)
 
+/* Capacity of picotag_image_info.capture_time, NUL included: the longest
+ * value, "2021-07-04T15:30:12+09:00", takes 26 bytes. */
+#define PICOTAG_IMAGE_CAPTURE_TIME_BYTES 32
+
 typedef enum picotag_image_format {
     PICOTAG_IMAGE_FORMAT_UNKNOWN = 0,
     PICOTAG_IMAGE_FORMAT_JPEG = 1,
@@ -89,6 +93,18 @@ typedef struct picotag_image_info {
     /* Non-zero when the file had an alpha channel or transparency; it was
      * composited over opaque white. */
     int32_t had_alpha;
+    /* The size of the photo as displayed, in pixels at full resolution:
+     * after the EXIF orientation (JPEG, PNG, WebP) or the rotation, mirror
+     * and clean-aperture boxes (HEIF, AVIF), before DCT scaling. 0 when the
+     * photo could not be decoded. */
+    uint32_t upright_width;
+    uint32_t upright_height;
+    /* The EXIF capture time as ISO 8601 local time, "2021-07-04T15:30:12",
+     * followed by the UTC offset, "2021-07-04T15:30:12+09:00", when the file
+     * records one. Taken from DateTimeOriginal, else DateTimeDigitized, else
+     * DateTime, whichever is first valid; the offset comes from the matching
+     * OffsetTime tag. Empty when the file has no valid one. */
+    char capture_time[PICOTAG_IMAGE_CAPTURE_TIME_BYTES];
 } picotag_image_info;
 
 /* A decoded photo: upright (orientation applied), 8-bit RGB, HWC, rows

@@ -14,8 +14,8 @@
 
 static const char *const statement_sql[STATEMENT_COUNT] = {
     [STATEMENT_LOOKUP_PHOTO] =
-        "SELECT id, size_bytes, mtime_ns, model_id, content_hash, width, height FROM photos"
-        " WHERE path = ?1",
+        "SELECT id, size_bytes, mtime_ns, model_id, content_hash, width, height, captured_at"
+        " FROM photos WHERE path = ?1",
 
     [STATEMENT_UPSERT_PHOTO] =
         "INSERT INTO photos (path, size_bytes, mtime_ns, content_hash, width, height,"

@@ -14,6 +14,7 @@ typedef struct stored_photo {
     uint8_t content_hash[PICOTAG_CONTENT_HASH_BYTES];
     int32_t width;          /* pixels; 0 when NULL in the database */
     int32_t height;
+    char captured_at[PICOTAG_CAPTURED_AT_BYTES];   /* empty when NULL or too long */
 } stored_photo;
 
 static void bind_path(sqlite3_stmt *statement, int index, const char *path) {
@@ -46,6 +47,12 @@ static picotag_status find_photo(picotag_catalogue *catalogue, const char *path,
         }
         photo->width = sqlite3_column_int(statement, 5);
         photo->height = sqlite3_column_int(statement, 6);
+        const unsigned char *captured_at = sqlite3_column_text(statement, 7);
+        const int captured_at_bytes = sqlite3_column_bytes(statement, 7);
+        photo->captured_at[0] = '\0';
+        if (captured_at != NULL && captured_at_bytes < PICOTAG_CAPTURED_AT_BYTES) {
+            memcpy(photo->captured_at, captured_at, (size_t)captured_at_bytes + 1);
+        }
     } else if (rc != SQLITE_DONE) {
         status = catalogue_sqlite_error(catalogue, rc, "cannot look up a photo", error);
     }
@@ -95,6 +102,7 @@ picotag_status picotag_catalogue_lookup(picotag_catalogue *catalogue, const char
     result->photo_id = stored.id;
     result->width = stored.width;
     result->height = stored.height;
+    memcpy(result->captured_at, stored.captured_at, sizeof(result->captured_at));
     if (stored.size_bytes != size_bytes || stored.mtime_ns != mtime_ns) {
         result->decision = PICOTAG_PHOTO_CHANGED;
     } else {

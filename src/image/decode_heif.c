@@ -64,7 +64,42 @@ static picotag_status copy_decoded(const image_source *source, const struct heif
     }
     image->width = (uint32_t)width;
     image->height = (uint32_t)height;
+    /* Decoded at full resolution with the transforms applied, so this is the
+     * size as displayed. */
+    image->info.upright_width = image->width;
+    image->info.upright_height = image->height;
     return PICOTAG_OK;
+}
+
+/* Reads the capture time from the image's first Exif item. The item is
+ * returned as stored: a 4-byte big-endian offset, then that many bytes
+ * before the TIFF header, as libheif 1.15's heif.h documents. The EXIF
+ * orientation is not used, because the irot and imir boxes describe the
+ * same rotation and libheif applies them. */
+static void heif_read_capture_time(const struct heif_image_handle *handle,
+                                   picotag_image_info *info)
+{
+    heif_item_id id;
+    if (heif_image_handle_get_list_of_metadata_block_IDs(handle, "Exif", &id, 1) < 1)
+        return;
+    size_t size = heif_image_handle_get_metadata_size(handle, id);
+    if (size < 4)
+        return;
+    uint8_t *block = malloc(size);
+    if (!block)
+        return;
+
+    struct heif_error heif_error = heif_image_handle_get_metadata(handle, id, block);
+    if (heif_error.code == heif_error_Ok) {
+        uint32_t tiff_offset = ((uint32_t)block[0] << 24) | ((uint32_t)block[1] << 16) |
+                               ((uint32_t)block[2] << 8) | block[3];
+        if (tiff_offset < size - 4) {
+            image_exif_fields fields;
+            image_exif_read(block + 4 + tiff_offset, size - 4 - tiff_offset, &fields);
+            memcpy(info->capture_time, fields.capture_time, sizeof info->capture_time);
+        }
+    }
+    free(block);
 }
 
 static picotag_status decode_primary(const image_source *source, const char *format_name,
@@ -91,6 +126,8 @@ static picotag_status decode_primary(const image_source *source, const char *for
         heif_image_handle_release(handle);
         return status;
     }
+
+    heif_read_capture_time(handle, &image->info);
 
     int has_alpha = heif_image_handle_has_alpha_channel(handle);
     image->info.had_alpha = has_alpha != 0;

@@ -126,14 +126,20 @@ int image_jpeg_scale_numerator(uint32_t stored_width, uint32_t stored_height, in
     return 8;
 }
 
-/* EXIF orientation from the first APP1 segment that carries EXIF. */
-static int jpeg_orientation(struct jpeg_decompress_struct *cinfo)
+/* Orientation and capture time from the first APP1 segment that carries
+ * EXIF. */
+static void jpeg_read_exif(struct jpeg_decompress_struct *cinfo, picotag_image_info *info)
 {
-    for (jpeg_saved_marker_ptr marker = cinfo->marker_list; marker; marker = marker->next)
+    for (jpeg_saved_marker_ptr marker = cinfo->marker_list; marker; marker = marker->next) {
         if (marker->marker == JPEG_APP0 + 1 && marker->data_length >= 6 &&
-            memcmp(marker->data, "Exif\0\0", 6) == 0)
-            return image_exif_orientation(marker->data, marker->data_length);
-    return 1;
+            memcmp(marker->data, "Exif\0\0", 6) == 0) {
+            image_exif_fields fields;
+            image_exif_read(marker->data, marker->data_length, &fields);
+            info->orientation = fields.orientation;
+            memcpy(info->capture_time, fields.capture_time, sizeof info->capture_time);
+            return;
+        }
+    }
 }
 
 static int has_min_size(image_min_size min_size)
@@ -156,7 +162,7 @@ static picotag_status jpeg_decode_body(jpeg_decoder *decoder, const image_source
     if (status != PICOTAG_OK)
         return status;
 
-    image->info.orientation = jpeg_orientation(cinfo);
+    jpeg_read_exif(cinfo, &image->info);
     if (has_min_size(source->min_size))
         image->info.scale_numerator = image_jpeg_scale_numerator(
             cinfo->image_width, cinfo->image_height, image->info.orientation, source->min_size);

@@ -75,13 +75,17 @@ static int png_request_rgb8(png_structp png, png_infop info, int *had_alpha)
     return channels;
 }
 
-static int png_orientation(png_structp png, png_infop info)
+static void png_read_exif(png_structp png, png_infop info, picotag_image_info *image_info)
 {
     png_uint_32 exif_size = 0;
     png_bytep exif = NULL;
-    if (png_get_eXIf_1(png, info, &exif_size, &exif) != 0 && exif)
-        return image_exif_orientation(exif, exif_size);
-    return 1;
+    if (png_get_eXIf_1(png, info, &exif_size, &exif) == 0 || !exif)
+        return;
+
+    image_exif_fields fields;
+    image_exif_read(exif, exif_size, &fields);
+    image_info->orientation = fields.orientation;
+    memcpy(image_info->capture_time, fields.capture_time, sizeof image_info->capture_time);
 }
 
 /* Everything that can longjmp; the caller owns the cleanup. */
@@ -102,7 +106,7 @@ static picotag_status png_decode_body(png_decoder *decoder, png_structp png, png
         return status;
 
     /* Limitation: an eXIf chunk after the image data is not seen. */
-    image->info.orientation = png_orientation(png, info);
+    png_read_exif(png, info, &image->info);
 
     int had_alpha = 0;
     int channels = png_request_rgb8(png, info, &had_alpha);

@@ -1,7 +1,7 @@
 /* WebP decoding with libwebp: lossy and lossless, with or without alpha
  * (composited over white); of an animation, the first frame on its canvas.
- * The EXIF orientation, if the file has an EXIF chunk, is reported for the
- * caller to apply. */
+ * The EXIF orientation and capture time, if the file has an EXIF chunk, are
+ * reported; the caller applies the orientation. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,21 +40,22 @@ static const char *describe_status(VP8StatusCode status)
     }
 }
 
-static int webp_orientation(const image_source *source)
+static void webp_read_exif(const image_source *source, picotag_image_info *info)
 {
     WebPData data = {source->data, source->size};
     WebPDemuxer *demuxer = WebPDemux(&data);
     if (!demuxer)
-        return 1;
+        return;
 
-    int orientation = 1;
     WebPChunkIterator chunk;
     if (WebPDemuxGetChunk(demuxer, "EXIF", 1, &chunk)) {
-        orientation = image_exif_orientation(chunk.chunk.bytes, chunk.chunk.size);
+        image_exif_fields fields;
+        image_exif_read(chunk.chunk.bytes, chunk.chunk.size, &fields);
+        info->orientation = fields.orientation;
+        memcpy(info->capture_time, fields.capture_time, sizeof info->capture_time);
         WebPDemuxReleaseChunkIterator(&chunk);
     }
     WebPDemuxDelete(demuxer);
-    return orientation;
 }
 
 /* A still image, decoded straight into a buffer of our own. */
@@ -152,7 +153,7 @@ picotag_status image_decode_webp(const image_source *source, picotag_image *imag
     if (result != PICOTAG_OK)
         return result;
 
-    image->info.orientation = webp_orientation(source);
+    webp_read_exif(source, &image->info);
     image->info.had_alpha = features.has_alpha != 0;
     if (features.has_animation)
         return webp_decode_first_frame(source, image, error);

@@ -216,6 +216,16 @@ static void reset_image(picotag_image *image)
     image->info.scale_numerator = 8;
 }
 
+/* The stored size turned by the EXIF orientation, for the decoders that
+ * report the orientation instead of applying it. A DCT-scaled JPEG's decoded
+ * size would be smaller. */
+static void set_upright_size(picotag_image_info *info)
+{
+    int quarter_turn = info->orientation >= 5 && info->orientation <= 8;
+    info->upright_width = quarter_turn ? info->stored_height : info->stored_width;
+    info->upright_height = quarter_turn ? info->stored_width : info->stored_height;
+}
+
 static picotag_status decode_supported(const image_source *source, picotag_image_format format,
                                        picotag_image *image, picotag_error *error)
 {
@@ -244,6 +254,8 @@ static picotag_status decode_supported(const image_source *source, picotag_image
 
     if (status == PICOTAG_OK && image->info.orientation != 1)
         status = image_apply_orientation(image, image->info.orientation, source->name, error);
+    if (status == PICOTAG_OK && image->info.upright_width == 0)
+        set_upright_size(&image->info);
 
     if (status != PICOTAG_OK) {
         picotag_image_info info = image->info;

@@ -57,10 +57,27 @@ picotag_status image_decode_webp(const image_source *source, picotag_image *imag
 picotag_status image_decode_heif(const image_source *source, picotag_image *image,
                                  picotag_error *error);
 
-/* Reads the orientation tag (0x0112) of IFD0 from EXIF data, which may start
+/* What picotag reads from a photo's EXIF data. */
+typedef struct image_exif_fields {
+    int orientation;   /* tag 0x0112 of IFD0: 1-8, or 1 when absent or invalid */
+    char capture_time[PICOTAG_IMAGE_CAPTURE_TIME_BYTES];   /* see picotag_image_info */
+} image_exif_fields;
+
+/* Reads the orientation and the capture time from EXIF data, which may start
  * with the "Exif\0\0" header of a JPEG APP1 segment or directly with the TIFF
- * header. Returns 1-8, or 1 when the data has no valid orientation. */
+ * header. Malformed data gives orientation 1 and no capture time. */
+void image_exif_read(const uint8_t *data, size_t size, image_exif_fields *fields);
+
+/* The orientation alone, as image_exif_read reads it. */
 int image_exif_orientation(const uint8_t *data, size_t size);
+
+/* Converts an EXIF date and time, "YYYY:MM:DD HH:MM:SS" (ASCII, `date_time_size`
+ * bytes, a NUL and space padding allowed after it), into ISO 8601 in `out`,
+ * with the EXIF UTC offset "+HH:MM" appended when `offset` (may be NULL) is a
+ * valid one. Returns 1, or 0 with `out` empty when the date or time is
+ * malformed or impossible (month 13, 29 February of a common year). */
+int image_exif_capture_time(const char *date_time, size_t date_time_size, const char *offset,
+                            size_t offset_size, char out[PICOTAG_IMAGE_CAPTURE_TIME_BYTES]);
 
 /* The numerator M of the JPEG DCT scale M/8 (1 to 8) that gives the smallest
  * decoded image still meeting `min_size`; 8 when even the full size does not.

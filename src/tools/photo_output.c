@@ -78,6 +78,12 @@ static void write_json_row(const photo_output *output, const photo_job *job) {
     fprintf(stream, ", \"status\": \"%s\"", status_name(job->outcome));
     write_json_dimension(stream, "width", job->width);
     write_json_dimension(stream, "height", job->height);
+    fputs(", \"captured\": ", stream);
+    if (job->captured_at[0] != '\0') {
+        json_write_string(stream, job->captured_at);
+    } else {
+        fputs("null", stream);
+    }
 
     fputs(", \"tags\": [", stream);
     for (size_t i = 0; i < job->tag_count; i++) {

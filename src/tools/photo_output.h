@@ -4,11 +4,13 @@
  *
  * JSON Lines: one object per photo,
  *   {"path": "...", "status": "tagged", "width": 640, "height": 480,
+ *    "captured": "2021-07-04T15:30:12+09:00",
  *    "tags": [{"name": "개", "name_en": "dog", "name_ko": "개", "group": "동물",
  *              "score": 0.973412, "logit": 1834}],
  *    "model": {"name": "resnet18-coco", "sha256": "..."}}
  * where name and group are in the chosen language, status is tagged,
- * unchanged, moved or removed, and width and height are null when unknown.
+ * unchanged, moved or removed, width and height are null when unknown, and
+ * captured (the EXIF capture time) is null when the photo records none.
  *
  * CSV: a header row, then path,status,width,height,tags,scores,model with
  * the tags and their scores separated by ';' in the same order.

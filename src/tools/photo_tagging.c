@@ -165,6 +165,7 @@ picotag_status photo_job_check_catalogue(const tagging_setup *setup, photo_job *
         job->outcome = PHOTO_UNCHANGED;
         job->width = found.width;
         job->height = found.height;
+        memcpy(job->captured_at, found.captured_at, sizeof(job->captured_at));
         return load_stored_tags(setup, job, error);
     }
     job->needs_hash = 1;
@@ -210,6 +211,7 @@ picotag_status photo_job_match_content(const tagging_setup *setup, photo_job *jo
         }
         job->width = record.width;
         job->height = record.height;
+        memcpy(job->captured_at, record.captured_at, sizeof(job->captured_at));
         return load_stored_tags(setup, job, error);
     }
     job->needs_inference = 1;
@@ -228,13 +230,11 @@ static void infer(tagging_worker *worker, const tagging_setup *setup, photo_job 
         return;
     }
 
-    /* Orientations 5 to 8 turn the stored image by a quarter turn.
-     * Limitation: a HEIF or AVIF rotation box is applied by the decoder
-     * without being reported, so such a photo's width and height are
-     * given as stored. */
-    const int quarter_turn = info.orientation >= 5 && info.orientation <= 8;
-    job->width = (int32_t)(quarter_turn ? info.stored_height : info.stored_width);
-    job->height = (int32_t)(quarter_turn ? info.stored_width : info.stored_height);
+    job->width = (int32_t)info.upright_width;
+    job->height = (int32_t)info.upright_height;
+    _Static_assert(sizeof(info.capture_time) <= sizeof(job->captured_at),
+                   "a capture time fits the job's buffer");
+    memcpy(job->captured_at, info.capture_time, sizeof(info.capture_time));
 
     if (picotag_runner_run(worker->runner, worker->rgb, worker->logits, &error) != PICOTAG_OK) {
         fail_job(job, MESSAGE_CANNOT_RUN_MODEL, error.message);
@@ -312,15 +312,13 @@ picotag_status photo_job_record(const tagging_setup *setup, photo_job *job,
         tags[i].logit = job->tags[i].logit;
     }
 
-    /* Limitation: the capture time stays unknown, because the image
-     * library does not report EXIF DateTimeOriginal. */
     picotag_photo_record record = {
         .path = job->file->canonical_path,
         .size_bytes = job->file->size_bytes,
         .mtime_ns = job->file->mtime_ns,
         .width = job->width,
         .height = job->height,
-        .captured_at = NULL,
+        .captured_at = job->captured_at[0] != '\0' ? job->captured_at : NULL,
     };
     memcpy(record.content_hash, job->content_hash, sizeof(record.content_hash));
     const picotag_status status =

@@ -56,6 +56,9 @@ typedef struct photo_job {
     uint8_t content_hash[PICOTAG_CONTENT_HASH_BYTES];
     int32_t width;                  /* pixels, upright; 0 when unknown */
     int32_t height;
+    /* EXIF capture time, ISO 8601 as picotag_image_info has it; empty when
+     * unknown. */
+    char captured_at[PICOTAG_CAPTURED_AT_BYTES];
     picotag_tagger_tag *tags;       /* tag_count entries, highest probability first */
     size_t tag_count;
 

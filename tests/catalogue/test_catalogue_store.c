@@ -351,6 +351,37 @@ static void lookup_returns_recorded_dimensions(void) {
     picotag_catalogue_close(catalogue);
 }
 
+static void lookup_returns_recorded_capture_time(void) {
+    fresh_folder();
+    picotag_catalogue *catalogue = open_catalogue(NULL);
+    photo_file photo;
+    CHECK(make_photo_file(folder, "market.jpg", "market pixels", &photo));
+    picotag_photo_lookup found = lookup(catalogue, &photo);
+    CHECK_STR("", found.captured_at);
+
+    picotag_photo_record record = {.path = photo.path,
+                                   .size_bytes = photo.size_bytes,
+                                   .mtime_ns = photo.mtime_ns,
+                                   .captured_at = "2021-07-04T15:30:12.125+09:00"};
+    memcpy(record.content_hash, photo.hash, PICOTAG_CONTENT_HASH_BYTES);
+    picotag_error error;
+    CHECK_OK(picotag_catalogue_record(catalogue, &record, NULL, 0, NULL, &error), error);
+    found = lookup(catalogue, &photo);
+    CHECK_STR("2021-07-04T15:30:12.125+09:00", found.captured_at);
+
+    record.captured_at = NULL;
+    CHECK_OK(picotag_catalogue_record(catalogue, &record, NULL, 0, NULL, &error), error);
+    found = lookup(catalogue, &photo);
+    CHECK_STR("", found.captured_at);
+
+    /* A fraction too long for the lookup's buffer reads as unknown. */
+    record.captured_at = "2021-07-04T15:30:12.12345678901234567890+09:00";
+    CHECK_OK(picotag_catalogue_record(catalogue, &record, NULL, 0, NULL, &error), error);
+    found = lookup(catalogue, &photo);
+    CHECK_STR("", found.captured_at);
+    picotag_catalogue_close(catalogue);
+}
+
 static void rescan_retags_changed_photo(void) {
     fresh_folder();
     picotag_catalogue *catalogue = open_catalogue(NULL);
@@ -816,6 +847,7 @@ int main(void) {
     RUN_TEST(locked_database_names_file_and_wait);
     RUN_TEST(rescan_skips_unchanged_photo);
     RUN_TEST(lookup_returns_recorded_dimensions);
+    RUN_TEST(lookup_returns_recorded_capture_time);
     RUN_TEST(rescan_retags_changed_photo);
     RUN_TEST(touched_photo_keeps_tags_without_retag);
     RUN_TEST(photo_tags_come_highest_score_first);

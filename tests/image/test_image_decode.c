@@ -53,6 +53,8 @@ static void decodes_every_format_to_its_size(void)
         CHECK_EQ(cases[i].format, image.info.format);
         CHECK_EQ(cases[i].width, image.width);
         CHECK_EQ(cases[i].height, image.height);
+        CHECK_EQ(cases[i].width, image.info.upright_width);
+        CHECK_EQ(cases[i].height, image.info.upright_height);
         CHECK_EQ(PICOTAG_IMAGE_OK, image.info.failure);
         picotag_image_free(&image);
         CHECK(image.pixels == NULL);

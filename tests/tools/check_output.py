@@ -10,18 +10,24 @@ expected and actual values, and exits 1 when anything was wrong:
   search PICOTAG MODEL CATALOGUE JSON
       runs `picotag search` queries built from the tags in JSON and compares
       the printed paths with the sets the JSON implies
+  captured JSON EXIFTOOL_JSON [--catalogue DB] [--min-dated N]
+      every photo's "captured" is the capture time that exiftool's EXIF
+      tags give, and the catalogue DB records the same. At least N photos
+      have one.
   catalogue DB               prints path, id, tagged_at, model identity
   mtime FILE                 prints the modification time in nanoseconds
 """
 
 import csv
+import datetime
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 
-PHOTO_KEYS = {"path", "status", "width", "height", "tags", "model"}
+PHOTO_KEYS = {"path", "status", "width", "height", "captured", "tags", "model"}
 TAG_KEYS = {"name", "name_en", "name_ko", "group", "score", "logit"}
 
 problems = []
@@ -265,6 +271,62 @@ def command_search(arguments):
         problem(f"search with a syntax error: status {status}, stderr {err!r}")
 
 
+# Each EXIF date tag, by exiftool's name, with the offset tag that belongs
+# to it, in the order picotag prefers them.
+EXIF_DATES = [("DateTimeOriginal", "OffsetTimeOriginal"),
+              ("CreateDate", "OffsetTimeDigitized"),
+              ("ModifyDate", "OffsetTime")]
+
+
+def expected_capture_time(tags):
+    """The ISO 8601 capture time from exiftool's tags, or None."""
+    for date_key, offset_key in EXIF_DATES:
+        text = str(tags.get(date_key, ""))
+        if not re.fullmatch(r"\d{4}:\d\d:\d\d \d\d:\d\d:\d\d *", text):
+            continue
+        try:
+            moment = datetime.datetime.strptime(text.rstrip(), "%Y:%m:%d %H:%M:%S")
+        except ValueError:
+            continue
+        result = moment.strftime("%Y-%m-%dT%H:%M:%S")
+        offset = str(tags.get(offset_key, ""))
+        match = re.fullmatch(r"[+-](\d\d):(\d\d)", offset)
+        if match and int(match[2]) <= 59 and (int(match[1]), int(match[2])) <= (14, 0):
+            result += offset
+        return result
+    return None
+
+
+def command_captured(arguments):
+    json_path, exiftool_path = arguments[:2]
+    catalogue_path = option(arguments, "--catalogue")
+    min_dated = int(option(arguments, "--min-dated", "0"))
+    with open(exiftool_path, encoding="utf-8") as stream:
+        exif = {os.path.realpath(entry["SourceFile"]): entry for entry in json.load(stream)}
+    recorded = {}
+    if catalogue_path:
+        connection = sqlite3.connect(f"file:{catalogue_path}?mode=ro", uri=True)
+        for path, captured_at in connection.execute("SELECT path, captured_at FROM photos"):
+            recorded[path.decode() if isinstance(path, bytes) else path] = captured_at
+
+    dated = 0
+    for photo in read_jsonl(json_path):
+        path = os.path.realpath(photo["path"])
+        if path not in exif:
+            problem(f"{path}: exiftool did not list it")
+            continue
+        expected = expected_capture_time(exif[path])
+        dated += expected is not None
+        if photo["captured"] != expected:
+            problem(f"{path}: captured {photo['captured']!r}, exiftool gives {expected!r} "
+                    f"from {exif[path]}")
+        if catalogue_path and recorded.get(path, "missing") != expected:
+            problem(f"{path}: catalogue captured_at {recorded.get(path, 'missing')!r}, "
+                    f"expected {expected!r}")
+    if dated < min_dated:
+        problem(f"only {dated} photos have a capture time, expected at least {min_dated}")
+
+
 def command_catalogue(arguments):
     connection = sqlite3.connect(f"file:{arguments[0]}?mode=ro", uri=True)
     rows = connection.execute(
@@ -285,6 +347,8 @@ def main():
         command_csv(arguments)
     elif name == "search":
         command_search(arguments)
+    elif name == "captured":
+        command_captured(arguments)
     elif name == "catalogue":
         command_catalogue(arguments)
     elif name == "mtime":

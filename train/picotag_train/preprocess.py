@@ -275,6 +275,9 @@ class ImageInfo(ctypes.Structure):
         ("orientation", ctypes.c_int32),
         ("scale_numerator", ctypes.c_int32),
         ("had_alpha", ctypes.c_int32),
+        ("upright_width", ctypes.c_uint32),
+        ("upright_height", ctypes.c_uint32),
+        ("capture_time", ctypes.c_char * 32),
     ]
 
 
