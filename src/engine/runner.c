@@ -26,8 +26,9 @@ typedef struct runner_op {
     /* GLOBAL_AVGPOOL: multiplier and shift derived for this input size. */
     uint32_t avgpool_multiplier;
     uint32_t avgpool_shift;
-    /* Weights in the kernel set's own layout, or NULL when it reads the
-     * file's layout; the reference kernels always do. */
+    /* CONV2D: weights in the kernel set's own layout, inside the runner's
+     * packed_weights block, or NULL when the set reads the file's layout
+     * (the reference kernels always do). */
     const void *packed_weights;
 } runner_op;
 
@@ -42,6 +43,12 @@ struct picotag_runner {
     runner_op *ops;
     uint8_t *arena;
     size_t arena_bytes;
+    /* The packed weights of every CONV2D, and the working memory that one
+     * convolution call of the kernel set needs (im2col rows). */
+    uint8_t *packed_weights;
+    size_t packed_weight_bytes;
+    uint8_t *kernel_scratch;
+    size_t kernel_scratch_bytes;
 };
 
 static picotag_status choose_kernel_set(const picotag_model *model, const picotag_runner_options *options,
@@ -272,10 +279,102 @@ static picotag_status plan_memory(picotag_runner *runner, picotag_error *error) 
     return status;
 }
 
+/* Returns the parameters of CONV2D op `op_index`. `image` is the input of
+ * this run, or NULL while planning: then the data pointers may be NULL,
+ * but shapes, weights, bias and zero point are set. */
+static picotag_conv2d_params conv2d_params(const picotag_runner *runner, uint32_t op_index,
+                                          const uint8_t *image);
+
+/* Returns `bytes` rounded up to the buffer alignment, or 0 on overflow. */
+static size_t round_up_to_alignment(size_t bytes) {
+    if (bytes > SIZE_MAX - (RUNNER_BUFFER_ALIGNMENT - 1)) {
+        return 0;
+    }
+    return (bytes + RUNNER_BUFFER_ALIGNMENT - 1) & ~(size_t)(RUNNER_BUFFER_ALIGNMENT - 1);
+}
+
+/*
+ * Sizes, allocates and fills the kernel set's packed weights (one block for
+ * all convolutions, each at a 64-byte aligned offset) and allocates the
+ * largest working memory that one of its convolutions needs.
+ */
+static picotag_status prepare_kernels(picotag_runner *runner, picotag_error *error) {
+    const picotag_model *model = runner->model;
+    const picotag_kernel_set *kernels = runner->kernels;
+    size_t *offsets = calloc(model->op_count, sizeof(*offsets));
+    if (offsets == NULL) {
+        return model_fail(model, error, PICOTAG_ERROR_OUT_OF_MEMORY, "out of memory creating a runner");
+    }
+
+    size_t packed_total = 0;
+    size_t scratch = 0;
+    int overflow = 0;
+    for (uint32_t i = 0; i < model->op_count && !overflow; i++) {
+        if (model->ops[i].type != MODEL_OP_CONV2D) {
+            continue;
+        }
+        const picotag_conv2d_params params = conv2d_params(runner, i, NULL);
+        if (kernels->conv2d_u8i8_packed_bytes != NULL) {
+            const size_t bytes = kernels->conv2d_u8i8_packed_bytes(&params);
+            const size_t rounded = round_up_to_alignment(bytes);
+            overflow = (bytes > 0 && rounded == 0) || rounded > SIZE_MAX - packed_total;
+            offsets[i] = packed_total;
+            packed_total += overflow ? 0 : rounded;
+        }
+        if (kernels->conv2d_u8i8_scratch_bytes != NULL) {
+            const size_t bytes = kernels->conv2d_u8i8_scratch_bytes(&params);
+            scratch = bytes > scratch ? bytes : scratch;
+        }
+    }
+    const size_t scratch_rounded = round_up_to_alignment(scratch);
+    if (overflow || (scratch > 0 && scratch_rounded == 0)) {
+        free(offsets);
+        return model_fail(model, error, PICOTAG_ERROR_OUT_OF_MEMORY,
+                          "kernel set %s: the packed weights or the kernel scratch do not fit in memory",
+                          kernels->name);
+    }
+    scratch = scratch_rounded;
+
+    if (packed_total > 0) {
+        runner->packed_weights = aligned_alloc(RUNNER_BUFFER_ALIGNMENT, packed_total);
+    }
+    if (scratch > 0) {
+        runner->kernel_scratch = aligned_alloc(RUNNER_BUFFER_ALIGNMENT, scratch);
+    }
+    if ((packed_total > 0 && runner->packed_weights == NULL) ||
+        (scratch > 0 && runner->kernel_scratch == NULL)) {
+        free(offsets);
+        return model_fail(model, error, PICOTAG_ERROR_OUT_OF_MEMORY,
+                          "kernel set %s: out of memory allocating %zu bytes of packed weights and "
+                          "%zu bytes of kernel scratch",
+                          kernels->name, packed_total, scratch);
+    }
+    runner->packed_weight_bytes = packed_total;
+    runner->kernel_scratch_bytes = scratch;
+    if (scratch > 0) {
+        memset(runner->kernel_scratch, 0, scratch);
+    }
+
+    if (kernels->conv2d_u8i8_pack != NULL && packed_total > 0) {
+        for (uint32_t i = 0; i < model->op_count; i++) {
+            if (model->ops[i].type != MODEL_OP_CONV2D) {
+                continue;
+            }
+            const picotag_conv2d_params params = conv2d_params(runner, i, NULL);
+            kernels->conv2d_u8i8_pack(&params, runner->packed_weights + offsets[i]);
+            runner->ops[i].packed_weights = runner->packed_weights + offsets[i];
+        }
+    }
+    free(offsets);
+    return PICOTAG_OK;
+}
+
 void picotag_runner_free(picotag_runner *runner) {
     if (runner == NULL) {
         return;
     }
+    free(runner->packed_weights);
+    free(runner->kernel_scratch);
     free(runner->arena);
     free(runner->values);
     free(runner->ops);
@@ -334,6 +433,9 @@ picotag_status picotag_runner_create(const picotag_model *model, int height, int
     if (status == PICOTAG_OK) {
         status = plan_memory(created, error);
     }
+    if (status == PICOTAG_OK) {
+        status = prepare_kernels(created, error);
+    }
     if (status != PICOTAG_OK) {
         picotag_runner_free(created);
         return status;
@@ -345,7 +447,7 @@ picotag_status picotag_runner_create(const picotag_model *model, int height, int
 }
 
 size_t picotag_runner_scratch_bytes(const picotag_runner *runner) {
-    return runner != NULL ? runner->arena_bytes : 0;
+    return runner != NULL ? runner->arena_bytes + runner->kernel_scratch_bytes : 0;
 }
 
 const char *picotag_runner_kernels(const picotag_runner *runner) {
@@ -357,8 +459,9 @@ static const uint8_t *value_data(const picotag_runner *runner, uint32_t v, const
     return v == 0 ? image : runner->values[v].data;
 }
 
-static void run_conv2d(const picotag_runner *runner, const model_op *op, uint32_t op_index,
-                       const uint8_t *image) {
+static picotag_conv2d_params conv2d_params(const picotag_runner *runner, uint32_t op_index,
+                                          const uint8_t *image) {
+    const model_op *op = &runner->model->ops[op_index];
     const runner_value *in = &runner->values[op->input];
     const runner_value *out = &runner->values[op->output];
     const model_value *out_info = &runner->model->values[op->output];
@@ -387,6 +490,7 @@ static void run_conv2d(const picotag_runner *runner, const model_op *op, uint32_
         .output_channels = out->channels,
         .output_row_begin = 0,
         .output_row_end = out->height,
+        .scratch = runner->kernel_scratch,
     };
     if (op->residual != MODEL_NONE) {
         params.residual = value_data(runner, op->residual, image);
@@ -395,6 +499,11 @@ static void run_conv2d(const picotag_runner *runner, const model_op *op, uint32_
                                     : PICOTAG_ACTIVATION_U8;
         params.residual_multiplier = op->residual_multiplier;
     }
+    return params;
+}
+
+static void run_conv2d(const picotag_runner *runner, uint32_t op_index, const uint8_t *image) {
+    const picotag_conv2d_params params = conv2d_params(runner, op_index, image);
     runner->kernels->conv2d_u8i8(&params);
 }
 
@@ -468,7 +577,7 @@ picotag_status picotag_runner_run(picotag_runner *runner, const uint8_t *rgb, in
         const model_op *op = &model->ops[i];
         switch (op->type) {
         case MODEL_OP_CONV2D:
-            run_conv2d(runner, op, i, image);
+            run_conv2d(runner, i, image);
             break;
         case MODEL_OP_MAXPOOL:
             run_maxpool(runner, op, image);

@@ -8,6 +8,10 @@
  * one whose is_supported() holds on this CPU. The reference set is last
  * and runs everywhere. */
 static const picotag_kernel_set *const kernel_sets[] = {
+#if defined(PICOTAG_X86_KERNELS)
+    &picotag_avx512vnni_kernel_set,
+    &picotag_avx2_kernel_set,
+#endif
     &picotag_reference_kernel_set,
 };
 
@@ -23,6 +27,14 @@ const picotag_kernel_set *picotag_kernel_set_find(const char *name) {
         }
     }
     return NULL;
+}
+
+size_t picotag_kernel_set_count(void) {
+    return KERNEL_SET_COUNT;
+}
+
+const picotag_kernel_set *picotag_kernel_set_at(size_t index) {
+    return index < KERNEL_SET_COUNT ? kernel_sets[index] : NULL;
 }
 
 const picotag_kernel_set *picotag_kernel_set_best(void) {

@@ -9,8 +9,10 @@
  * and plans the shapes before it calls them.
  *
  * Every kernel set computes the same integers as the reference set, bit for
- * bit. A set may read weights in its own packed layout through
- * `packed_weights`, which the runner fills at create time.
+ * bit. A set may read convolution weights in its own packed layout through
+ * `packed_weights` and use working memory through `scratch`; the runner
+ * sizes, allocates and fills both at create time with the set's
+ * conv2d_u8i8_packed_bytes, conv2d_u8i8_pack and conv2d_u8i8_scratch_bytes.
  */
 #ifndef PICOTAG_KERNELS_KERNELS_H
 #define PICOTAG_KERNELS_KERNELS_H
@@ -62,6 +64,11 @@ typedef struct picotag_conv2d_params {
      * several threads can share one convolution. */
     uint32_t output_row_begin;
     uint32_t output_row_end;
+
+    /* Working memory of conv2d_u8i8_scratch_bytes(params) bytes, aligned
+     * to 64 bytes, or NULL when the set needs none. A call may overwrite
+     * all of it, so concurrent calls need separate scratch. */
+    void *scratch;
 } picotag_conv2d_params;
 
 typedef struct picotag_maxpool_params {
@@ -110,6 +117,15 @@ typedef void (*picotag_maxpool_u8_fn)(const picotag_maxpool_params *params);
 typedef void (*picotag_global_avgpool_u8_fn)(const picotag_global_avgpool_params *params);
 typedef void (*picotag_fully_connected_u8i8_fn)(const picotag_fully_connected_params *params);
 
+/*
+ * Preparation of a convolution for a kernel set, called once per operator
+ * when a runner is created. They read the shape fields, `weight`, `bias`
+ * and `input_zero_point` of the parameters; data pointers such as `input`
+ * and `output` may be NULL.
+ */
+typedef size_t (*picotag_conv2d_bytes_fn)(const picotag_conv2d_params *params);
+typedef void (*picotag_conv2d_pack_fn)(const picotag_conv2d_params *params, void *packed);
+
 /* One kernel set: a name that PICOTAG_KERNELS and the runner options use,
  * a check whether this CPU can run it, and one function per operator. */
 typedef struct picotag_kernel_set {
@@ -119,6 +135,15 @@ typedef struct picotag_kernel_set {
     picotag_maxpool_u8_fn maxpool_u8;
     picotag_global_avgpool_u8_fn global_avgpool_u8;
     picotag_fully_connected_u8i8_fn fully_connected_u8i8;
+
+    /* NULL when conv2d_u8i8 reads `weight` itself. Otherwise the bytes of
+     * packed weights for one convolution, and the function that writes
+     * them to 64-byte aligned memory of that size. */
+    picotag_conv2d_bytes_fn conv2d_u8i8_packed_bytes;
+    picotag_conv2d_pack_fn conv2d_u8i8_pack;
+    /* NULL when conv2d_u8i8 needs no working memory; otherwise the bytes
+     * of `scratch` that one call needs. */
+    picotag_conv2d_bytes_fn conv2d_u8i8_scratch_bytes;
 } picotag_kernel_set;
 
 /* Returns the kernel set called `name`, or NULL if there is none. */
@@ -130,6 +155,11 @@ const picotag_kernel_set *picotag_kernel_set_best(void);
 /* Writes the names of all kernel sets, comma-separated, into `buffer`. */
 void picotag_kernel_set_names(char *buffer, size_t capacity);
 
+/* The kernel sets built into this library, fastest first, whether or not
+ * this CPU supports them: index 0 to picotag_kernel_set_count() - 1. */
+size_t picotag_kernel_set_count(void);
+const picotag_kernel_set *picotag_kernel_set_at(size_t index);
+
 /* Reference kernels: portable C, the definition of the integers that every
  * other kernel set must reproduce. */
 extern const picotag_kernel_set picotag_reference_kernel_set;
@@ -138,5 +168,13 @@ void picotag_conv2d_u8i8_reference(const picotag_conv2d_params *params);
 void picotag_maxpool_u8_reference(const picotag_maxpool_params *params);
 void picotag_global_avgpool_u8_reference(const picotag_global_avgpool_params *params);
 void picotag_fully_connected_u8i8_reference(const picotag_fully_connected_params *params);
+
+#if defined(PICOTAG_X86_KERNELS)
+/* x86-64 kernel sets (src/kernels/x86). Their convolutions are their own;
+ * max pooling, global average pooling and the fully connected layer use
+ * the reference kernels. */
+extern const picotag_kernel_set picotag_avx512vnni_kernel_set;
+extern const picotag_kernel_set picotag_avx2_kernel_set;
+#endif
 
 #endif
