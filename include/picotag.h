@@ -156,7 +156,9 @@ PICOTAG_API picotag_status picotag_runner_create(const picotag_model *model, int
 
 PICOTAG_API void picotag_runner_free(picotag_runner *runner);
 
-/* Bytes of activation scratch this runner allocated. */
+/* Bytes of scratch memory this runner allocated: the activation buffers
+ * and the kernel set's working memory (im2col rows). Weights that the
+ * kernel set packed into its own layout are not counted. */
 PICOTAG_API size_t picotag_runner_scratch_bytes(const picotag_runner *runner);
 
 /* Name of the kernel set in use. */

@@ -317,6 +317,53 @@ test_model *tm_coco_model(uint64_t seed) {
     return model;
 }
 
+/* Adds a basic block (two 3x3 convolutions and the shortcut added before
+ * the second one's ReLU) and returns its output value. */
+static uint32_t add_basic_block(test_model *model, uint32_t input, uint32_t channels, uint32_t stride) {
+    uint32_t shortcut = input;
+    if (stride != 1 || model->values[input].channels != channels) {
+        shortcut = tm_add_value(model, TM_I8, channels);
+        tm_add_conv(model, input, shortcut, TM_NONE, 1, stride, 0);
+    }
+    const uint32_t middle = tm_add_value(model, TM_U8, channels);
+    const uint32_t output = tm_add_value(model, TM_U8, channels);
+    tm_add_conv(model, input, middle, TM_NONE, 3, stride, 1);
+    tm_add_conv(model, middle, output, shortcut, 3, 1, 1);
+    return output;
+}
+
+test_model *tm_resnet18(uint64_t seed, uint32_t width, uint32_t input_size) {
+    test_model *model = tm_create(seed);
+    model->input_height = input_size;
+    model->input_width = input_size;
+    model->resize_short = input_size + input_size / 8;
+
+    const uint32_t stem = tm_add_value(model, TM_U8, width);
+    const uint32_t pooled = tm_add_value(model, TM_U8, width);
+    tm_add_conv(model, 0, stem, TM_NONE, 7, 2, 3);
+    tm_add_maxpool(model, stem, pooled, 3, 2, 1);
+
+    uint32_t value = pooled;
+    for (uint32_t stage = 0; stage < 4; stage++) {
+        const uint32_t channels = width << stage;
+        value = add_basic_block(model, value, channels, stage == 0 ? 1 : 2);
+        value = add_basic_block(model, value, channels, 1);
+    }
+
+    const uint32_t features = tm_add_value(model, TM_U8, 8 * width);
+    const uint32_t logits = tm_add_value(model, TM_I32, TM_COCO_CLASSES);
+    tm_add_global_avgpool(model, value, features, 1717986918u, 31); /* M0 = 0.8 */
+    tm_add_fully_connected(model, features, logits);
+
+    for (int k = 0; k < TM_COCO_CLASSES; k++) {
+        const tm_label *label = &tm_coco_labels[k];
+        tm_add_label(model, label->name_en, label->name_ko, label->group_en, label->group_ko, 0,
+                     0.002f);
+    }
+    add_default_meta(model);
+    return model;
+}
+
 static uint64_t align64(uint64_t offset) {
     return (offset + 63) & ~(uint64_t)63;
 }

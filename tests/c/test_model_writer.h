@@ -134,6 +134,15 @@ test_model *tm_tiny_model(uint64_t seed);
  * projection shortcut, global average pooling and 5 classes. */
 test_model *tm_mini_resnet(uint64_t seed);
 
+/* ResNet-18 (He et al., 2016, table 1) with random weights. A 7x7 stride-2
+ * stem convolution with zero points and 3x3 stride-2 max pooling come
+ * first. Then four stages of two basic blocks have width, 2, 4 and 8 x
+ * width channels, with int8 1x1 projection shortcuts where a stage halves
+ * the size. Global average pooling and the 80 COCO classes end it. `width`
+ * 64 gives torchvision's channel counts. PREPROCESS states an input of
+ * input_size x input_size. */
+test_model *tm_resnet18(uint64_t seed, uint32_t width, uint32_t input_size);
+
 /* The 80 COCO categories in the standard order, with Korean names and
  * supercategories in both languages; threshold and logit_scale are 0. */
 #define TM_COCO_CLASSES 80
