@@ -170,8 +170,8 @@ void picotag_global_avgpool_u8_reference(const picotag_global_avgpool_params *pa
 void picotag_fully_connected_u8i8_reference(const picotag_fully_connected_params *params);
 
 #if defined(PICOTAG_X86_KERNELS)
-/* x86-64 kernel sets (src/kernels/x86). Their convolutions are their own;
- * max pooling, global average pooling and the fully connected layer use
+/* x86-64 kernel sets (src/kernels/x86). Their convolutions and max pooling
+ * are their own. Global average pooling and the fully connected layer use
  * the reference kernels. */
 extern const picotag_kernel_set picotag_avx512vnni_kernel_set;
 extern const picotag_kernel_set picotag_avx2_kernel_set;

@@ -1,7 +1,7 @@
 /*
  * What the x86 convolution kernels share: the packed weight layout, the
- * blocking of output pixels, and im2col. Nothing here uses an instruction
- * set extension, so this code is compiled for the baseline target.
+ * blocking of output pixels, and im2col. This code is compiled for the
+ * baseline x86-64 target, so it uses at most SSE2.
  *
  * A convolution is computed as an implicit GEMM. For output pixel p and
  * output channel o, with k = (ky * kernel_width + kx) * C + c running over

@@ -1,5 +1,6 @@
 /* im2col for the x86 convolution kernels: the input patch of each output
  * pixel as one contiguous row in OHWI tap order. */
+#include <emmintrin.h>
 #include <string.h>
 
 #include "kernels/x86/conv2d_x86.h"
@@ -11,14 +12,25 @@ typedef struct a_row_writer {
     size_t position;         /* elements written */
 } a_row_writer;
 
+/* Zero-extends uint8 values to int16 with SSE2, which every x86-64 CPU has. */
+static void widen_to_int16(int16_t *destination, const uint8_t *values, size_t count) {
+    const __m128i zero = _mm_setzero_si128();
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        const __m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)(values + i));
+        _mm_storeu_si128((__m128i *)(void *)(destination + i), _mm_unpacklo_epi8(bytes, zero));
+        _mm_storeu_si128((__m128i *)(void *)(destination + i + 8), _mm_unpackhi_epi8(bytes, zero));
+    }
+    for (; i < count; i++) {
+        destination[i] = values[i];
+    }
+}
+
 static void write_input(a_row_writer *row, const uint8_t *values, size_t count) {
     if (row->bytes != NULL) {
         memcpy(row->bytes + row->position, values, count);
     } else {
-        int16_t *destination = row->wide + row->position;
-        for (size_t i = 0; i < count; i++) {
-            destination[i] = values[i];
-        }
+        widen_to_int16(row->wide + row->position, values, count);
     }
     row->position += count;
 }

@@ -17,4 +17,7 @@ void picotag_conv2d_u8i8_6x64c4_rhu_avx512vnni(const picotag_conv2d_params *para
 extern const conv2d_x86_layout picotag_conv2d_u8i8_4x16c2_layout;
 void picotag_conv2d_u8i8_4x16c2_rhu_avx2(const picotag_conv2d_params *params);
 
+/* Max pooling, 32 channels per vector, for both x86 sets. */
+void picotag_maxpool_u8_32c_avx2(const picotag_maxpool_params *params);
+
 #endif
