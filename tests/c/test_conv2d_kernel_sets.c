@@ -269,10 +269,11 @@ static int compare_shape(const conv_shape *shape) {
 static conv_shape random_shape(void) {
     static const uint32_t channels[] = {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 80};
     conv_shape s;
-    s.kernel_h = (uint32_t)random_range(1, 7);
-    s.kernel_w = next_random() % 2 ? s.kernel_h : (uint32_t)random_range(1, 7);
-    s.stride_h = (uint32_t)random_range(1, 2);
-    s.stride_w = next_random() % 4 == 0 ? (uint32_t)random_range(1, 3) : s.stride_h;
+    /* Up to the loader's limits: kernel 11, stride 4. */
+    s.kernel_h = (uint32_t)(next_random() % 8 == 0 ? random_range(8, 11) : random_range(1, 7));
+    s.kernel_w = next_random() % 2 ? s.kernel_h : (uint32_t)random_range(1, 11);
+    s.stride_h = (uint32_t)(next_random() % 8 == 0 ? random_range(3, 4) : random_range(1, 2));
+    s.stride_w = next_random() % 4 == 0 ? (uint32_t)random_range(1, 4) : s.stride_h;
     s.pad_h = (uint32_t)random_range(0, (int)s.kernel_h - 1);
     s.pad_w = (uint32_t)random_range(0, (int)s.kernel_w - 1);
     const int min_h = (int)s.kernel_h - 2 * (int)s.pad_h > 1 ? (int)s.kernel_h - 2 * (int)s.pad_h : 1;
@@ -301,20 +302,22 @@ static void conv2d_sets_match_reference_on_random_shapes(void) {
 }
 
 /* Kernels 1, 3 and 7, strides 1 and 2, every pad the loader allows up to
- * 3, each residual type and both output types. */
+ * 3, each residual type and both output types. 5 input channels take the
+ * im2col path of every set, 8 the indirect path where a set has one. */
 static void conv2d_sets_match_reference_on_every_window(void) {
     static const uint32_t kernels[] = {1, 3, 7};
     int failing = 0;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 6; k++) {
         for (uint32_t stride = 1; stride <= 2; stride++) {
-            for (uint32_t pad = 0; pad < kernels[k] && pad <= 3; pad++) {
+            for (uint32_t pad = 0; pad < kernels[k % 3] && pad <= 3; pad++) {
                 for (int residual = 0; residual <= 2; residual++) {
                     for (int output_i8 = 0; output_i8 <= 1; output_i8++) {
                         const conv_shape shape = {
-                            .in_h = 11, .in_w = 9, .in_c = 5, .out_c = 17,
-                            .kernel_h = kernels[k], .kernel_w = kernels[k],
+                            .in_h = 11, .in_w = 9, .in_c = k < 3 ? 5 : 8, .out_c = 17,
+                            .kernel_h = kernels[k % 3], .kernel_w = kernels[k % 3],
                             .stride_h = stride, .stride_w = stride, .pad_h = pad, .pad_w = pad,
-                            .zero_point = (int)(pad % 2), .residual = residual, .output_i8 = output_i8,
+                            .zero_point = k < 3 && pad % 2 == 1, .residual = residual,
+                            .output_i8 = output_i8,
                         };
                         failing += compare_shape(&shape);
                     }

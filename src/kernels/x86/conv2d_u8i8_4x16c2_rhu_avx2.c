@@ -43,6 +43,7 @@ const conv2d_x86_layout picotag_conv2d_u8i8_4x16c2_layout = {
     .group = 2,
     .a_element_bytes = 2,
     .allow_direct = 0,
+    .allow_indirect = 0,
     .tile_rows = TILE_ROWS,
 };
 

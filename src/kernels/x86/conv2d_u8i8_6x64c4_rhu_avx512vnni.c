@@ -8,7 +8,9 @@
  * channels (4 blocks of 16, one ZMM register each): 24 accumulators. For
  * each group of 4 consecutive k, one VPDPBUSD per accumulator adds the
  * four products of the pixel's 4 unsigned input bytes (broadcast) and the
- * 16 channels' 4 signed weights.
+ * 16 channels' 4 signed weights. A rows come from the input itself (1x1),
+ * through tap pointers into the input (C a multiple of 4, no zero point)
+ * or from im2col.
  *
  * Exactness: VPDPBUSD computes each product u8 * s8 (at most 255 * 128 in
  * magnitude) and the sum of four (at most 130560) exactly in int32. It
@@ -17,9 +19,9 @@
  * is exact.
  *
  * The epilogue requantizes 16 channels at once, on even and odd lanes as
- * 8 int64 each: acc * m + r * m_r + 2^(shift - 1) with VPMULDQ, the
- * arithmetic shift by each channel's own amount with VPSRAVQ, the clamp
- * with VPMAXSQ / VPMINSQ, then VPMOVDB stores the bytes.
+ * 8 int64 each. VPMULDQ forms acc * m + r * m_r + 2^(shift - 1), VPSRAVQ
+ * shifts each channel arithmetically by its own amount, VPMAXSQ and
+ * VPMINSQ clamp, and VPMOVDB stores the bytes.
  */
 #include <immintrin.h>
 #include <string.h>
@@ -38,6 +40,7 @@ const conv2d_x86_layout picotag_conv2d_u8i8_6x64c4_layout = {
     .group = 4,
     .a_element_bytes = 1,
     .allow_direct = 1,
+    .allow_indirect = 1,
     .tile_rows = TILE_ROWS,
 };
 
@@ -45,13 +48,16 @@ const conv2d_x86_layout picotag_conv2d_u8i8_6x64c4_layout = {
  * MAX_TILE_BLOCKS blocks of output channels. */
 typedef struct tile_job {
     const picotag_conv2d_params *params;
-    /* A rows, each k_groups * 4 + k_tail bytes; rows from `rows` on
+    /* Each row's A as `segments` pointers, each to k_groups * 4 bytes, in
+     * k order; k_tail bytes follow the last segment. Rows from `rows` on
      * repeat the last valid one and are computed but not stored. */
-    const uint8_t *a[TILE_ROWS];
+    const uint8_t *const *a[TILE_ROWS];
+    size_t segments;
+    size_t k_groups;                 /* whole groups of 4 bytes per segment */
+    uint32_t k_tail;                 /* 0 to 3 bytes (direct rows, one segment) */
+    const uint8_t *row_start[TILE_ROWS]; /* the one segment of direct and im2col rows */
     size_t pixel[TILE_ROWS];         /* raster index of each row's output pixel */
     uint32_t rows;                   /* 1 to TILE_ROWS */
-    size_t k_groups;                 /* whole groups of 4 bytes in an A row */
-    uint32_t k_tail;                 /* 0 to 3 further bytes (direct rows only) */
     const int32_t *packed_bias;      /* at the tile's first channel */
     const int8_t *weights;           /* packed block of the tile's first channel */
     size_t block_stride;             /* bytes between packed blocks: 16 * k_padded */
@@ -177,10 +183,6 @@ static inline __attribute__((always_inline)) void run_tile(const tile_job *job, 
     const uint8_t *a[TILE_ROWS];
 
     UNROLL_FULLY
-    for (int i = 0; i < TILE_ROWS; i++) {
-        a[i] = job->a[i];
-    }
-    UNROLL_FULLY
     for (int b = 0; b < blocks; b++) {
         const int partial = last_partial && b == blocks - 1;
         mask[b] = partial ? (__mmask16)((1u << job->last_block_channels) - 1u) : (__mmask16)0xFFFF;
@@ -194,25 +196,32 @@ static inline __attribute__((always_inline)) void run_tile(const tile_job *job, 
     }
 
     const size_t k_groups = job->k_groups;
-    for (size_t g = 0; g < k_groups; g++) {
-        __m512i weight[MAX_TILE_BLOCKS];
-        UNROLL_FULLY
-        for (int b = 0; b < blocks; b++) {
-            weight[b] = _mm512_maskz_loadu_epi32(mask[b], w[b]);
-            w[b] += step[b];
-        }
+    for (size_t segment = 0; segment < job->segments; segment++) {
         UNROLL_FULLY
         for (int i = 0; i < TILE_ROWS; i++) {
-            const __m512i input = _mm512_set1_epi32((int)load_u32(a[i] + 4 * g));
+            a[i] = job->a[i][segment];
+        }
+        for (size_t g = 0; g < k_groups; g++) {
+            __m512i weight[MAX_TILE_BLOCKS];
             UNROLL_FULLY
             for (int b = 0; b < blocks; b++) {
-                acc[b][i] = _mm512_dpbusd_epi32(acc[b][i], input, weight[b]);
+                weight[b] = _mm512_maskz_loadu_epi32(mask[b], w[b]);
+                w[b] += step[b];
+            }
+            UNROLL_FULLY
+            for (int i = 0; i < TILE_ROWS; i++) {
+                const __m512i input = _mm512_set1_epi32((int)load_u32(a[i] + 4 * g));
+                UNROLL_FULLY
+                for (int b = 0; b < blocks; b++) {
+                    acc[b][i] = _mm512_dpbusd_epi32(acc[b][i], input, weight[b]);
+                }
             }
         }
     }
 
     if (job->k_tail != 0) {
-        /* The packed weights of the tail group are zero past k. */
+        /* Only direct rows, which have one segment, have a tail. The
+         * packed weights of the tail group are zero past k. */
         __m512i weight[MAX_TILE_BLOCKS];
         UNROLL_FULLY
         for (int b = 0; b < blocks; b++) {
@@ -220,7 +229,8 @@ static inline __attribute__((always_inline)) void run_tile(const tile_job *job, 
         }
         UNROLL_FULLY
         for (int i = 0; i < TILE_ROWS; i++) {
-            const __m512i input = _mm512_set1_epi32((int)load_u32_tail(a[i] + 4 * k_groups, job->k_tail));
+            const uint8_t *tail = job->a[i][0] + 4 * k_groups;
+            const __m512i input = _mm512_set1_epi32((int)load_u32_tail(tail, job->k_tail));
             UNROLL_FULLY
             for (int b = 0; b < blocks; b++) {
                 acc[b][i] = _mm512_dpbusd_epi32(acc[b][i], input, weight[b]);
@@ -267,19 +277,52 @@ static const uint8_t *direct_row(const picotag_conv2d_params *p, size_t pixel) {
     return p->input + (in_y * p->input_width + in_x) * p->input_channels;
 }
 
+/* Points the tile's rows at their A: one segment per row for direct and
+ * im2col rows, one per tap for indirect ones. */
+static void set_tile_rows(tile_job *job, const conv2d_x86_plan *plan, size_t first, size_t t) {
+    const picotag_conv2d_params *p = job->params;
+    const uint8_t *scratch = p->scratch;
+    const uint8_t *const *pointers = (const uint8_t *const *)(const void *)(scratch + plan->zero_row_bytes);
+
+    for (uint32_t i = 0; i < TILE_ROWS; i++) {
+        const size_t row = t + (i < job->rows ? i : job->rows - 1);
+        job->pixel[i] = first + row;
+        switch (plan->a_source) {
+        case CONV2D_X86_A_DIRECT:
+            job->row_start[i] = direct_row(p, first + row);
+            job->a[i] = &job->row_start[i];
+            break;
+        case CONV2D_X86_A_INDIRECT:
+            job->a[i] = pointers + row * plan->taps;
+            break;
+        default:
+            job->row_start[i] = scratch + row * plan->a_row_bytes;
+            job->a[i] = &job->row_start[i];
+            break;
+        }
+    }
+}
+
 /* Computes output pixels [first, first + count) for every channel, from A
- * rows that are either the input pixels or im2col rows in scratch. */
+ * rows prepared as plan->a_source specifies. */
 static void run_pixel_block(const picotag_conv2d_params *p, const conv2d_x86_plan *plan,
                             size_t first, size_t count) {
     const uint32_t output_channels = p->output_channels;
     const int32_t *packed_bias = conv2d_x86_packed_bias(p->packed_weights);
     const int8_t *weights = conv2d_x86_packed_weights(p->packed_weights, output_channels);
-    const uint8_t *scratch = p->scratch;
 
     tile_job job;
     job.params = p;
-    job.k_groups = plan->direct ? plan->k / 4 : plan->k_padded / 4;
-    job.k_tail = plan->direct ? plan->k % 4 : 0;
+    job.segments = 1;
+    job.k_groups = plan->k_padded / 4;
+    job.k_tail = 0;
+    if (plan->a_source == CONV2D_X86_A_DIRECT) {
+        job.k_groups = plan->k / 4;
+        job.k_tail = plan->k % 4;
+    } else if (plan->a_source == CONV2D_X86_A_INDIRECT) {
+        job.segments = plan->taps;
+        job.k_groups = p->input_channels / 4;
+    }
     job.block_stride = (size_t)BLOCK_CHANNELS * plan->k_padded;
 
     for (uint32_t channel = 0; channel < output_channels; channel += TILE_CHANNELS) {
@@ -294,11 +337,7 @@ static void run_pixel_block(const picotag_conv2d_params *p, const conv2d_x86_pla
 
         for (size_t t = 0; t < count; t += TILE_ROWS) {
             job.rows = count - t < TILE_ROWS ? (uint32_t)(count - t) : TILE_ROWS;
-            for (uint32_t i = 0; i < TILE_ROWS; i++) {
-                const size_t row = t + (i < job.rows ? i : job.rows - 1);
-                job.pixel[i] = first + row;
-                job.a[i] = plan->direct ? direct_row(p, first + row) : scratch + row * plan->a_row_bytes;
-            }
+            set_tile_rows(&job, plan, first, t);
             tile(&job);
         }
     }
@@ -312,8 +351,13 @@ void picotag_conv2d_u8i8_6x64c4_rhu_avx512vnni(const picotag_conv2d_params *p) {
     for (size_t first = (size_t)p->output_row_begin * p->output_width; first < end;
          first += plan.block_pixels) {
         const size_t count = end - first < plan.block_pixels ? end - first : plan.block_pixels;
-        if (!plan.direct) {
-            conv2d_x86_im2col(p, &picotag_conv2d_u8i8_6x64c4_layout, &plan, first, count, p->scratch);
+        uint8_t *scratch = p->scratch;
+        if (plan.a_source == CONV2D_X86_A_INDIRECT) {
+            memset(scratch, 0, p->input_channels);
+            conv2d_x86_indirection(p, &plan, first, count, scratch,
+                                   (const uint8_t **)(void *)(scratch + plan.zero_row_bytes));
+        } else if (plan.a_source == CONV2D_X86_A_IM2COL) {
+            conv2d_x86_im2col(p, &picotag_conv2d_u8i8_6x64c4_layout, &plan, first, count, scratch);
         }
         run_pixel_block(p, &plan, first, count);
     }

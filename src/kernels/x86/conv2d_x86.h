@@ -49,7 +49,7 @@
 /* Working memory of an im2col block, in bytes of A. The A block of a pixel
  * block is read once per group of output channels, so it should stay in a
  * core's L2 cache (256 KiB or more on x86-64 cores since 2008) next to
- * the weights of that group. */
+ * the weights of that group. Indirect blocks have as many pixels. */
 #define CONV2D_X86_BLOCK_BYTES (128u * 1024u)
 
 typedef struct conv2d_x86_layout {
@@ -57,17 +57,34 @@ typedef struct conv2d_x86_layout {
     uint32_t group;            /* consecutive k per output channel in a block: 2 or 4 */
     uint32_t a_element_bytes;  /* 1: A is uint8; 2: A is int16 */
     int allow_direct;          /* 1: a 1x1 convolution reads A from the input itself */
+    int allow_indirect;        /* 1: A may be read through pointers to the input's taps */
     uint32_t tile_rows;        /* output pixels per micro-kernel call */
 } conv2d_x86_layout;
+
+/* Where the micro-kernel reads the A row of an output pixel. */
+typedef enum conv2d_x86_a_source {
+    /* The input pixel itself: a 1x1 window without padding. */
+    CONV2D_X86_A_DIRECT,
+    /* One pointer per tap into the input, or to a row of zeros for a
+     * padded tap: with no zero point and C a multiple of the group, so
+     * that no group spans two taps. */
+    CONV2D_X86_A_INDIRECT,
+    /* A row that im2col copied into scratch. */
+    CONV2D_X86_A_IM2COL
+} conv2d_x86_a_source;
 
 /* How one convolution runs with one layout, derived from its shape. */
 typedef struct conv2d_x86_plan {
     uint32_t k;                /* kernel_height * kernel_width * input_channels */
     uint32_t k_padded;         /* k rounded up to the layout's group */
-    int direct;                /* A rows are the input pixels; no im2col */
-    size_t a_row_bytes;        /* distance between A rows in scratch */
-    size_t block_pixels;       /* output pixels per im2col block, a multiple of tile_rows */
-    size_t scratch_bytes;      /* block_pixels * a_row_bytes, or 0 when direct */
+    uint32_t taps;             /* kernel_height * kernel_width */
+    conv2d_x86_a_source a_source;
+    size_t a_row_bytes;        /* bytes of one im2col row: k_padded elements */
+    size_t block_pixels;       /* output pixels per block, a multiple of tile_rows */
+    /* IM2COL: block_pixels A rows. INDIRECT: a row of C zero bytes padded
+     * to zero_row_bytes, then block_pixels * taps pointers. DIRECT: 0. */
+    size_t zero_row_bytes;
+    size_t scratch_bytes;
 } conv2d_x86_plan;
 
 void conv2d_x86_make_plan(const picotag_conv2d_params *params, const conv2d_x86_layout *layout,
@@ -97,5 +114,15 @@ static inline const int8_t *conv2d_x86_packed_weights(const void *packed, uint32
  */
 void conv2d_x86_im2col(const picotag_conv2d_params *params, const conv2d_x86_layout *layout,
                        const conv2d_x86_plan *plan, size_t first_pixel, size_t count, void *rows);
+
+/*
+ * Writes the tap pointers of output pixels [first_pixel, first_pixel +
+ * count) at `pointers`, plan->taps per pixel in OHWI tap order: the first
+ * input byte of each tap, or `zero_row` (input_channels zero bytes) for a
+ * padded tap.
+ */
+void conv2d_x86_indirection(const picotag_conv2d_params *params, const conv2d_x86_plan *plan,
+                            size_t first_pixel, size_t count, const uint8_t *zero_row,
+                            const uint8_t **pointers);
 
 #endif
