@@ -217,6 +217,9 @@ static void select_tested_sets(void) {
         printf("testing kernel set %s\n", set->name);
         tested_sets[tested_set_count++] = set;
     }
+    if (tested_set_count == 0) {
+        printf("no kernel set besides the reference runs here; nothing to compare\n");
+    }
 }
 
 int main(void) {
