@@ -48,8 +48,9 @@
 
 /* Working memory of an im2col block, in bytes of A. The A block of a pixel
  * block is read once per group of output channels, so it should stay in a
- * core's L2 cache (256 KiB or more on x86-64 cores since 2008) next to
- * the weights of that group. Indirect blocks have as many pixels. */
+ * core's L2 cache next to the weights of that group. 128 KiB is an
+ * estimate that leaves room for them in a 256 KiB or larger L2; it is not
+ * tuned per CPU. Indirect blocks have as many pixels. */
 #define CONV2D_X86_BLOCK_BYTES (128u * 1024u)
 
 typedef struct conv2d_x86_layout {
