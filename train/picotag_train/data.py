@@ -175,23 +175,24 @@ class MultiLabelDataset(Dataset):
         return self.transform(image), self.targets[index]
 
 
-class EnginePreprocessedDataset(Dataset):
+class LibraryPreprocessedDataset(Dataset):
     """(image tensor, target tensor) pairs decoded and preprocessed by the C
-    library (`Engine.load_preprocessed`), so that the network input is
-    byte for byte what `picotag tag` and `picotag eval` feed the engine."""
+    library (`preprocess.ImageLibrary.load_preprocessed`), so that the
+    network input is byte for byte what `picotag tag` and `picotag eval`
+    feed the engine."""
 
-    def __init__(self, files, targets, image_root, preprocess, engine):
+    def __init__(self, files, targets, image_root, preprocess, library):
         self.files = list(files)
         self.targets = torch.as_tensor(targets, dtype=torch.float32)
         self.image_root = Path(image_root)
         self.preprocess = dict(preprocess)
-        self.engine = engine
+        self.library = library
 
     def __len__(self):
         return len(self.files)
 
     def __getitem__(self, index):
-        array = self.engine.load_preprocessed(self.image_root / self.files[index], self.preprocess)
+        array, _ = self.library.load_preprocessed(self.image_root / self.files[index], self.preprocess)
         return to_tensor(array), self.targets[index]
 
 
@@ -200,14 +201,14 @@ def eval_dataset(files, targets, image_root, preprocess):
     preprocessing when libpicotag.so is built, else PIL decoding with the
     bit-identical NumPy resize (JPEGs then differ slightly, because the C
     path decodes them at a reduced DCT scale)."""
-    from .engine import Engine, EngineNotBuilt
+    from .preprocess import ImageLibrary
 
     try:
-        engine = Engine()
-    except EngineNotBuilt as error:
+        library = ImageLibrary()
+    except FileNotFoundError as error:
         log.warning("%s; evaluating with PIL decoding instead of the C image path", error)
         return MultiLabelDataset(files, targets, image_root, eval_transform(preprocess))
-    return EnginePreprocessedDataset(files, targets, image_root, preprocess, engine)
+    return LibraryPreprocessedDataset(files, targets, image_root, preprocess, library)
 
 
 def list_images(folder):

@@ -117,29 +117,6 @@ class Engine:
              ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)],
         )
         self.runner_kernels = _bind(lib, "picotag_runner_kernels", ctypes.c_char_p, [p])
-        self.image_load_preprocessed = _bind(
-            lib, "picotag_image_load_preprocessed", ctypes.c_int,
-            [ctypes.c_char_p, ctypes.POINTER(_Preprocess), p, ctypes.POINTER(ctypes.c_uint8), p, ctypes.POINTER(_Error)],
-        )
-
-    def load_preprocessed(self, path, preprocess):
-        """Decode a photo and apply a PREPROCESS record (a dict) exactly as
-        `picotag tag` does: JPEG DCT scaling, EXIF orientation, the integer
-        resize. Returns the uint8 (input_height, input_width, 3) network input."""
-        record = _Preprocess()
-        for name, _ in _Preprocess._fields_:
-            if name in ("zero_point", "mean", "std"):
-                continue
-            setattr(record, name, int(preprocess.get(name, 1 if name == "channel_order" else 0)))
-        out = np.zeros((record.input_height, record.input_width, 3), dtype=np.uint8)
-        error = _Error()
-        status = self.image_load_preprocessed(
-            os.fsencode(path), ctypes.byref(record), None,
-            out.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), None, ctypes.byref(error),
-        )
-        if status != PICOTAG_OK:
-            raise EngineError(status, error.message.decode("utf-8", "replace"))
-        return out
 
     def load(self, path):
         """Load and validate a model file; raise EngineError on failure."""

@@ -27,6 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .engine import REPO_ROOT, _bind, _Error, library_path
+from .engine import _Preprocess as _PreprocessRecord
+
 WEIGHT_BITS = 14
 WEIGHT_ONE = 1 << WEIGHT_BITS
 INTERMEDIATE_FRACTION_BITS = 8
@@ -224,10 +227,8 @@ def load_rgb8_pil(path):
 
 
 # ---- ctypes binding of the C image functions (include/picotag_image.h) ----
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_LIBRARY = REPO_ROOT / "build" / "libpicotag.so"
-
+# The library path, the error and PREPROCESS structures are the engine
+# binding's (engine.py), so the two cannot drift apart.
 
 class ImageLibraryError(RuntimeError):
     """A C image function returned an error status."""
@@ -236,24 +237,6 @@ class ImageLibraryError(RuntimeError):
         super().__init__(message)
         self.status = status
         self.failure = failure
-
-
-class _Error(ctypes.Structure):
-    _fields_ = [("message", ctypes.c_char * 512)]
-
-
-class _PreprocessRecord(ctypes.Structure):
-    _fields_ = [
-        ("input_height", ctypes.c_uint32),
-        ("input_width", ctypes.c_uint32),
-        ("resize_mode", ctypes.c_uint32),
-        ("resize_short", ctypes.c_uint32),
-        ("interpolation", ctypes.c_uint32),
-        ("channel_order", ctypes.c_uint32),
-        ("zero_point", ctypes.c_uint8 * 3),
-        ("mean", ctypes.c_float * 3),
-        ("std", ctypes.c_float * 3),
-    ]
 
 
 class _Options(ctypes.Structure):
@@ -301,24 +284,12 @@ class _Plan(ctypes.Structure):
     ]
 
 
-def library_path():
-    """Return $PICOTAG_LIB, or <repo>/build/libpicotag.so."""
-    return Path(os.environ.get("PICOTAG_LIB") or DEFAULT_LIBRARY)
-
-
 def _record(preprocess):
     preprocess = preprocess if isinstance(preprocess, Preprocess) else Preprocess.from_record(preprocess)
     record = _PreprocessRecord()
     for name in ("input_height", "input_width", "resize_mode", "resize_short", "interpolation", "channel_order"):
         setattr(record, name, getattr(preprocess, name))
     return record
-
-
-def _bind(lib, name, restype, argtypes):
-    function = getattr(lib, name)
-    function.restype = restype
-    function.argtypes = argtypes
-    return function
 
 
 class ImageLibrary:
