@@ -7,8 +7,8 @@ Photos are decoded as the C image library decodes them (EXIF orientation
 applied, transparency composited over white; `preprocess.load_rgb8_pil`).
 The eval recipe is the model file's PREPROCESS record, applied by
 `preprocess.preprocess_rgb8`, which is bit-identical to the C library's
-resize and centre crop, so that validation during training sees the
-network input the engine will see. Training augmentation (random resized
+resize and centre crop, so that validation during training uses the
+network input the engine will get. Training augmentation (random resized
 crop and flip) uses PIL's antialiased bilinear resize.
 """
 

@@ -80,7 +80,7 @@ class BoxDistillationSet:
 
     Views are random crops (area fraction ``scale``, aspect ``ratio``) and
     horizontal flips, resized to ``size`` x ``size`` with antialiased
-    bilinear interpolation; a mirrored view has the same labels.
+    bilinear interpolation. A mirrored view has the same labels.
     """
 
     def __init__(self, image_root, boxes_path, size, scale=(0.3, 1.0), ratio=(3 / 4, 4 / 3),

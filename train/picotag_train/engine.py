@@ -123,21 +123,16 @@ class Engine:
         return EngineModel(self, path)
 
 
-class EngineModel:
-    """A model loaded by the C engine. Use as a context manager or call close()."""
+class _Handle:
+    """A C object owned through `handle`, freed by the engine function named
+    `_free` on close(), at the end of a with block, or when collected."""
 
-    def __init__(self, engine, path):
-        self.engine = engine
-        self.handle = ctypes.c_void_p()
-        error = _Error()
-        status = engine.model_load(os.fsencode(path), ctypes.byref(self.handle), ctypes.byref(error))
-        if status != PICOTAG_OK:
-            self.handle = None
-            raise EngineError(status, error.message.decode("utf-8", "replace"))
+    _free = None
+    handle = None
 
     def close(self):
         if self.handle:
-            self.engine.model_free(self.handle)
+            getattr(self.engine, self._free)(self.handle)
             self.handle = None
 
     def __enter__(self):
@@ -148,6 +143,21 @@ class EngineModel:
 
     def __del__(self):
         self.close()
+
+
+class EngineModel(_Handle):
+    """A model loaded by the C engine. Use as a context manager or call close()."""
+
+    _free = "model_free"
+
+    def __init__(self, engine, path):
+        self.engine = engine
+        self.handle = ctypes.c_void_p()
+        error = _Error()
+        status = engine.model_load(os.fsencode(path), ctypes.byref(self.handle), ctypes.byref(error))
+        if status != PICOTAG_OK:
+            self.handle = None
+            raise EngineError(status, error.message.decode("utf-8", "replace"))
 
     def class_count(self):
         return self.engine.model_class_count(self.handle)
@@ -176,8 +186,10 @@ class EngineModel:
         return EngineRunner(self, height, width, kernels, threads, keep_all_values)
 
 
-class EngineRunner:
+class EngineRunner(_Handle):
     """A planned runner for one input size."""
+
+    _free = "runner_free"
 
     def __init__(self, model, height, width, kernels, threads, keep_all_values):
         self.model = model
@@ -192,20 +204,6 @@ class EngineRunner:
         if status != PICOTAG_OK:
             self.handle = None
             raise EngineError(status, error.message.decode("utf-8", "replace"))
-
-    def close(self):
-        if self.handle:
-            self.engine.runner_free(self.handle)
-            self.handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     def kernels(self):
         return self.engine.runner_kernels(self.handle).decode("utf-8")
