@@ -33,7 +33,7 @@ from .data import (
     train_transform,
     worker_count,
 )
-from .distill import BoxViewDataset
+from .distill import BoxViewDataset, FeatureDistillation, feature_distillation_loss
 from .export import default_preprocess, export_model, probability_to_logit
 from .losses import make_loss
 from .modelfile import ModelFormatError, read_model
@@ -49,6 +49,7 @@ from .training import (
     predict,
     save_checkpoint,
     summarize,
+    WeightAverage,
     train,
 )
 
@@ -79,6 +80,9 @@ def add_training_options(parser, lr, epochs):
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (Nesterov)")
     parser.add_argument("--warmup-steps", type=int, default=0)
+    parser.add_argument("--average-decay", type=float,
+                        help="keep an exponential moving average of the weights with this decay (e.g. 0.999) "
+                             "and save the average instead of the final weights")
     parser.add_argument("--loss", choices=("bce", "asl"), default="bce")
     parser.add_argument("--asl-gamma-neg", type=float, default=4.0)
     parser.add_argument("--asl-gamma-pos", type=float, default=0.0)
@@ -111,8 +115,11 @@ def make_training_set(args, preprocess, class_names=None):
         if class_names is not None and list(class_names) != names:
             raise SystemExit("error: box-derived labels are for the 80 COCO classes; the checkpoint has others")
         dataset = BoxViewDataset(args.train_images, args.train, preprocess["input_height"],
-                                 scale=(args.crop_scale_min, 1.0))
+                                 scale=(args.crop_scale_min, 1.0),
+                                 second_teacher=getattr(args, "second_teacher", None))
         return dataset, names
+    if getattr(args, "second_teacher", None):
+        raise SystemExit("error: --second-teacher needs --train with a teacher's boxes (.jsonl)")
     files, targets, names = read_labels(args.train, class_names)
     dataset = MultiLabelDataset(
         files, targets, args.train_images,
@@ -186,9 +193,21 @@ def cmd_train_fp32(args):
         model = replaced
 
     loss_fn = make_loss(args.loss, args.asl_gamma_neg, args.asl_gamma_pos, args.asl_clip)
-    optimizer = make_optimizer(model, args.optimizer, args.lr, args.weight_decay, args.momentum)
-    losses = train(model, train_loader, loss_fn, optimizer, args.epochs, args.max_steps, args.warmup_steps)
+    trained = model
+    if args.second_teacher:
+        second = train_loader.dataset.views.second
+        trained = FeatureDistillation(model, second.dim)
+        loss_fn = feature_distillation_loss(loss_fn, args.feature_weight)
+        log.info("second teacher: %d views per photo, %d features, weight %g (%s)",
+                 second.views, second.dim, args.feature_weight, args.second_teacher)
+    optimizer = make_optimizer(trained, args.optimizer, args.lr, args.weight_decay, args.momentum)
+    average = WeightAverage(trained, args.average_decay) if args.average_decay else None
+    losses = train(trained, train_loader, loss_fn, optimizer, args.epochs, args.max_steps, args.warmup_steps,
+                   average=average)
     result = evaluate_and_log(model, val_loader, "FP32 validation")
+    if average is not None:
+        average.copy_to(trained)
+        result = evaluate_and_log(model, val_loader, "FP32 validation, averaged weights (saved)")
 
     history = [{"stage": "train_fp32", "steps": len(losses), "final_loss": losses[-1], "val": result}]
     save_checkpoint(args.out, "fp32", model, preprocess, labels=names, provenance=provenance(args), history=history)
@@ -222,9 +241,15 @@ def cmd_train_qat(args):
 
     loss_fn = make_loss(args.loss, args.asl_gamma_neg, args.asl_gamma_pos, args.asl_clip)
     optimizer = make_optimizer(qmodel, args.optimizer, args.lr, args.weight_decay, args.momentum)
-    losses = train(qmodel, train_loader, loss_fn, optimizer, args.epochs, args.max_steps, args.warmup_steps, on_step)
+    average = WeightAverage(qmodel, args.average_decay) if args.average_decay else None
+    losses = train(qmodel, train_loader, loss_fn, optimizer, args.epochs, args.max_steps, args.warmup_steps, on_step,
+                   average=average)
     qmodel.freeze_bn(True)
     result = evaluate_and_log(qmodel, val_loader, "QAT validation (fake-quantized)")
+    if average is not None:
+        average.copy_to(qmodel)
+        qmodel.freeze_bn(True)
+        result = evaluate_and_log(qmodel, val_loader, "QAT validation (fake-quantized), averaged weights (saved)")
 
     history = checkpoint.get("history", []) + [
         {"stage": "train_qat", "steps": len(losses), "final_loss": losses[-1], "val": result}
@@ -393,6 +418,11 @@ def build_parser():
                    help="eval recipe: crop = shorter side to --resize-short then centre crop; "
                         "stretch = whole photo to the input size")
     p.add_argument("--init", help="picotag FP32 or torchvision ResNet checkpoint to start from (its depth and width are used)")
+    p.add_argument("--second-teacher",
+                   help="a second teacher's features for fixed views of the training photos (.npz from the "
+                        "teacher_features stage); the student also learns to predict them from its pooled features")
+    p.add_argument("--feature-weight", type=float, default=1.0,
+                   help="weight of the second teacher's feature loss against the label loss")
     p.add_argument("--out", required=True, help="checkpoint to write")
     p.set_defaults(run=cmd_train_fp32)
 

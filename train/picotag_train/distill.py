@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from torch import nn
 
 NUM_CLASSES = 80
 
@@ -75,6 +76,65 @@ def decode_photos(root, files):
     return photos
 
 
+class SecondTeacher:
+    """A second teacher's outputs for a few fixed views of each photo.
+
+    The file (written by the ``teacher_features`` stage) holds, for every
+    photo, V views as relative crops [N, V, 4] and the teacher's pooled
+    features for each [N, V, D]. The features are standardised per
+    dimension (mean 0, variance 1 over all views), so that a regression
+    onto them weighs every dimension alike.
+    """
+
+    def __init__(self, path, files):
+        with np.load(path, allow_pickle=False) as stored:
+            stored_files = [str(name) for name in stored["files"]]
+            crops = np.asarray(stored["crops"], dtype=np.float32)
+            features = np.asarray(stored["features"], dtype=np.float32)
+        if crops.ndim != 3 or crops.shape[2] != 4 or features.shape[:2] != crops.shape[:2]:
+            raise ValueError(f"{path}: crops {crops.shape} and features {features.shape} do not match")
+        row_of = {name: row for row, name in enumerate(stored_files)}
+        missing = [name for name in files if name not in row_of]
+        if missing:
+            raise ValueError(f"{path}: no views for {len(missing)} training photos, e.g. {missing[0]}")
+        rows = np.array([row_of[name] for name in files], dtype=np.int64)
+        mean = features.mean(axis=(0, 1))
+        std = features.std(axis=(0, 1)) + 1e-3
+        self.crops = crops[rows]
+        self.features = ((features[rows] - mean) / std).astype(np.float16)
+        self.views = crops.shape[1]
+        self.dim = features.shape[2]
+
+
+class FeatureDistillation(nn.Module):
+    """A student with a linear head that predicts a second teacher's features.
+
+    forward returns (logits, predicted teacher features); the head exists
+    only during training and is not part of the exported model.
+    """
+
+    def __init__(self, student, teacher_dim):
+        super().__init__()
+        self.student = student
+        self.project = nn.Linear(student.fc.in_features, teacher_dim)
+
+    def forward(self, x):
+        pooled = self.student.features(x)
+        return self.student.fc(pooled), self.project(pooled)
+
+
+def feature_distillation_loss(label_loss, feature_weight):
+    """Label loss on the logits plus `feature_weight` times the mean squared
+    error between the predicted and the (standardised) teacher features."""
+
+    def loss(outputs, targets):
+        logits, predicted = outputs
+        labels, features = targets
+        return label_loss(logits, labels) + feature_weight * F.mse_loss(predicted, features.float())
+
+    return loss
+
+
 class BoxDistillationSet:
     """Random views of photos with labels derived from the teacher's boxes.
 
@@ -84,12 +144,13 @@ class BoxDistillationSet:
     """
 
     def __init__(self, image_root, boxes_path, size, scale=(0.3, 1.0), ratio=(3 / 4, 4 / 3),
-                 indices=None, seed=0):
+                 indices=None, seed=0, second_teacher=None):
         entries = load_teacher_boxes(boxes_path)
         if indices is not None:
             entries = [entries[i] for i in indices]
         self.files = [file for file, _ in entries]
         self.dets = [dets for _, dets in entries]
+        self.second = None if second_teacher is None else SecondTeacher(second_teacher, self.files)
         self.photos = decode_photos(image_root, self.files)
         self.size = size
         self.scale = scale
@@ -125,14 +186,32 @@ class BoxDistillationSet:
             pixels = pixels.flip(2)
         return pixels.clamp_(0, 255), view_labels(self.dets[index], crop)
 
+    def jittered_view(self, index, shift=0.05):
+        """Return (crop, view number): one of the second teacher's views,
+        moved by up to `shift` of its size in x and y (inside the photo)."""
+        view = int(self.rng.integers(self.second.views))
+        x0, y0, x1, y1 = (float(v) for v in self.second.crops[index, view])
+        width, height = x1 - x0, y1 - y0
+        dx = float(np.clip(self.rng.uniform(-shift, shift) * width, -x0, 1.0 - x1))
+        dy = float(np.clip(self.rng.uniform(-shift, shift) * height, -y0, 1.0 - y1))
+        return (x0 + dx, y0 + dy, x1 + dx, y1 + dy), view
+
     def reseed(self, seed):
         self.rng = np.random.default_rng(seed)
 
     def batch(self, indices, augment=True):
-        """Return a batch (images [N, 3, size, size], labels [N, 80])."""
-        images, labels = [], []
+        """Return a batch (images [N, 3, size, size], labels [N, 80]).
+
+        With a second teacher, the views are its views (jittered) and the
+        batch is (images, (labels, teacher features [N, D])).
+        """
+        images, labels, features = [], [], []
         for index in indices:
-            if augment:
+            view_number = 0
+            if self.second is not None and augment:
+                crop, view_number = self.jittered_view(index)
+                flip = bool(self.rng.integers(2))
+            elif augment:
                 crop = self.random_crop()
                 flip = bool(self.rng.integers(2))
             else:
@@ -141,7 +220,12 @@ class BoxDistillationSet:
             image, label = self.view(index, crop, flip)
             images.append(image)
             labels.append(label)
-        return torch.stack(images), torch.from_numpy(np.stack(labels))
+            if self.second is not None:
+                features.append(self.second.features[index, view_number])
+        labels = torch.from_numpy(np.stack(labels))
+        if self.second is not None:
+            labels = (labels, torch.from_numpy(np.stack(features)))
+        return torch.stack(images), labels
 
 
 class BoxViewDataset(torch.utils.data.Dataset):
@@ -152,8 +236,8 @@ class BoxViewDataset(torch.utils.data.Dataset):
     per epoch.
     """
 
-    def __init__(self, image_root, boxes_path, size, scale=(0.3, 1.0)):
-        self.views = BoxDistillationSet(image_root, boxes_path, size, scale=scale)
+    def __init__(self, image_root, boxes_path, size, scale=(0.3, 1.0), second_teacher=None):
+        self.views = BoxDistillationSet(image_root, boxes_path, size, scale=scale, second_teacher=second_teacher)
         self.seed = None
 
     def __len__(self):
@@ -165,4 +249,6 @@ class BoxViewDataset(torch.utils.data.Dataset):
             self.views.reseed(seed % (2 ** 63))
             self.seed = seed
         images, labels = self.views.batch([index])
+        if isinstance(labels, tuple):
+            return images[0], (labels[0][0], labels[1][0])
         return images[0], labels[0]

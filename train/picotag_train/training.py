@@ -59,6 +59,39 @@ def cosine_schedule(optimizer, total_steps, warmup_steps=0):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+class WeightAverage:
+    """Exponential moving average of a model's weights and buffers.
+
+    After each optimizer step, every floating-point entry of the state
+    (parameters and batch norm statistics) moves towards the model's:
+    average = d * average + (1 - d) * current. The decay d ramps up as
+    min(decay, (1 + t) / (10 + t)) so that the first steps, far from any
+    useful weights, are forgotten quickly. The average of the last few
+    thousand steps usually generalises better than the final weights.
+    """
+
+    def __init__(self, model, decay):
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"average decay must lie strictly between 0 and 1, got {decay}")
+        self.decay = decay
+        self.updates = 0
+        self.state = {key: value.detach().clone() for key, value in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model):
+        self.updates += 1
+        decay = min(self.decay, (1.0 + self.updates) / (10.0 + self.updates))
+        for key, value in model.state_dict().items():
+            average = self.state[key]
+            if average.is_floating_point():
+                average.mul_(decay).add_(value.detach(), alpha=1.0 - decay)
+            else:
+                average.copy_(value)
+
+    def copy_to(self, model):
+        model.load_state_dict(self.state)
+
+
 def train(
     model,
     loader,
@@ -69,11 +102,13 @@ def train(
     warmup_steps=0,
     on_step=None,
     log_every=20,
+    average=None,
 ):
     """Train for `epochs` epochs (or `max_steps` steps, whichever ends first).
 
     on_step(step, total_steps) runs before each step (QAT freezes batch
-    norm there). Returns the list of per-step losses.
+    norm there). `average`, a WeightAverage, is updated after each step.
+    Returns the list of per-step losses.
     """
     steps_per_epoch = len(loader)
     total_steps = epochs * steps_per_epoch
@@ -100,6 +135,8 @@ def train(
             loss.backward()
             optimizer.step()
             scheduler.step()
+            if average is not None:
+                average.update(model)
             losses.append(float(loss))
             step += 1
             if step % log_every == 0 or step == total_steps:

@@ -5,7 +5,8 @@
 #
 # Usage: train/recipes/default_model.sh OUT_DIR
 # Environment (defaults in brackets): DATA [../shared/data], WIDTH [16],
-# SIZE [96], EPOCHS [28], QAT_EPOCHS [3], THREADS [2].
+# SIZE [96], EPOCHS [28], QAT_EPOCHS [3], THREADS [2], LOSS [bce] (or asl),
+# AVERAGE_DECAY [none] (e.g. 0.999: save a moving average of the FP32 weights).
 # Needs a built picotag (cmake -B build && cmake --build build).
 # A stage whose output already exists in OUT_DIR is skipped, so an
 # interrupted run continues where it stopped.
@@ -18,6 +19,9 @@ size=${SIZE:-96}
 epochs=${EPOCHS:-28}
 qat_epochs=${QAT_EPOCHS:-3}
 threads=${THREADS:-2}
+loss=${LOSS:-bce}
+average=()
+[ -z "${AVERAGE_DECAY:-}" ] || average=(--average-decay "$AVERAGE_DECAY")
 mkdir -p "$out"
 
 train() { PYTHONPATH="$repo/train" /usr/bin/python3 -m picotag_train "$@"; }
@@ -25,10 +29,10 @@ trained_on="12,175 unlabelled photos (VOC, ADE20K val, ImageNet samples, Oxford 
 teacher="YOLOX-Nano (Megvii, Apache-2.0), labels of each random view derived from its boxes"
 common=(--train "$data/train/teacher_boxes.jsonl" --train-images "$data/train/images"
         --val "$data/coco-eval/labels.csv" --val-images "$data/coco-eval"
-        --batch-size 64 --crop-scale-min 0.3 --threads "$threads" --workers 1)
+        --batch-size 64 --crop-scale-min 0.3 --threads "$threads" --workers 1 --loss "$loss")
 
 [ -e "$out/fp32.pt" ] || time train train_fp32 "${common[@]}" --depth 18 --width "$width" --input-size "$size" \
-  --resize-mode stretch --epochs "$epochs" --lr 0.1 --warmup-steps 200 --weight-decay 5e-5 \
+  --resize-mode stretch --epochs "$epochs" --lr 0.1 --warmup-steps 200 --weight-decay 5e-5 "${average[@]}" \
   --trained-on "$trained_on" --teacher "$teacher" --out "$out/fp32.pt"
 
 [ -e "$out/qat.pt" ] || time train train_qat "${common[@]}" --fp32 "$out/fp32.pt" --epochs "$qat_epochs" --lr 0.005 \

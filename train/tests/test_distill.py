@@ -1,0 +1,148 @@
+"""Box-derived view labels, the second teacher's views and the weight average."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from picotag_train.distill import (
+    BoxDistillationSet,
+    FeatureDistillation,
+    feature_distillation_loss,
+    view_labels,
+)
+from picotag_train.losses import bce_loss
+from picotag_train.resnet import ResNet
+from picotag_train.training import WeightAverage
+
+DOG, BUS = 16, 5
+
+
+def dets(*rows):
+    return np.asarray(rows, dtype=np.float32).reshape(-1, 6)
+
+
+def test_view_labels_follow_what_the_view_shows():
+    boxes = dets([DOG, 0.9, 0.0, 0.0, 0.2, 0.2])
+    assert view_labels(boxes, (0.0, 0.0, 1.0, 1.0))[DOG] == pytest.approx(0.9)
+    # The view misses the dog entirely.
+    assert view_labels(boxes, (0.5, 0.5, 1.0, 1.0))[DOG] == 0.0
+    # Half of the dog is visible: between the ramp's ends, so a partial weight.
+    half = view_labels(boxes, (0.1, 0.0, 1.0, 1.0))[DOG]
+    assert 0.0 < half < 0.9
+
+
+def test_view_labels_count_a_close_up():
+    # A bus much larger than the view that fills all of it.
+    boxes = dets([BUS, 0.8, 0.0, 0.0, 1.0, 1.0])
+    label = view_labels(boxes, (0.4, 0.4, 0.6, 0.6))
+    assert label[BUS] == pytest.approx(0.8)
+    assert label.sum() == pytest.approx(0.8)
+
+
+def test_view_labels_best_detection():
+    boxes = dets([DOG, 0.3, 0.0, 0.0, 0.5, 0.5], [DOG, 0.7, 0.5, 0.5, 1.0, 1.0])
+    assert view_labels(boxes, (0.0, 0.0, 1.0, 1.0))[DOG] == pytest.approx(0.7)
+    assert view_labels(boxes, (0.0, 0.0, 0.5, 0.5))[DOG] == pytest.approx(0.3)
+
+
+@pytest.fixture
+def photo_set(tmp_path):
+    """Three small photos, their teacher boxes, and a second teacher's views."""
+    rng = np.random.default_rng(0)
+    files = [f"photo{k}.png" for k in range(3)]
+    with open(tmp_path / "boxes.jsonl", "w", encoding="utf-8") as stream:
+        for k, name in enumerate(files):
+            pixels = rng.integers(0, 256, size=(40 + 4 * k, 60, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / name)
+            record = {"file": name, "dets": [[DOG, 0.9, 0.0, 0.0, 0.5, 0.5]] if k == 0 else []}
+            stream.write(json.dumps(record) + "\n")
+    views = 2
+    crops = np.zeros((3, views, 4), dtype=np.float32)
+    crops[:, 0] = [0.0, 0.0, 1.0, 1.0]
+    crops[:, 1] = [0.5, 0.5, 1.0, 1.0]
+    features = rng.normal(size=(3, views, 8)).astype(np.float16)
+    # Stored in another order than the boxes file: rows are matched by name.
+    order = [2, 0, 1]
+    np.savez(tmp_path / "second.npz", files=np.array([files[k] for k in order]),
+             crops=crops[order], features=features[order])
+    return tmp_path, files
+
+
+def test_second_teacher_views_come_with_their_features(photo_set):
+    root, files = photo_set
+    views = BoxDistillationSet(str(root), str(root / "boxes.jsonl"), 16,
+                               second_teacher=str(root / "second.npz"))
+    second = views.second
+    assert second.views == 2
+    assert second.dim == 8
+    # Standardised per dimension over all views.
+    assert np.allclose(second.features.astype(np.float32).mean(axis=(0, 1)), 0.0, atol=1e-2)
+
+    for _ in range(20):
+        crop, view = views.jittered_view(0)
+        assert 0.0 <= crop[0] < crop[2] <= 1.0
+        assert 0.0 <= crop[1] < crop[3] <= 1.0
+        stored = second.crops[0, view]
+        assert np.allclose(np.subtract(crop[2], crop[0]), stored[2] - stored[0], atol=1e-6)
+
+    images, (labels, features) = views.batch([0, 1, 2])
+    assert images.shape == (3, 3, 16, 16)
+    assert labels.shape == (3, 80)
+    assert features.shape == (3, 8)
+    for row in range(3):
+        matches = [np.allclose(features[row].numpy(), second.features[row, v]) for v in range(2)]
+        assert any(matches)
+
+
+def test_second_teacher_must_cover_every_photo(photo_set, tmp_path):
+    root, files = photo_set
+    np.savez(tmp_path / "short.npz", files=np.array(files[:2]), crops=np.zeros((2, 1, 4), np.float32),
+             features=np.zeros((2, 1, 8), np.float16))
+    with pytest.raises(ValueError, match="no views for 1 training photos"):
+        BoxDistillationSet(str(root), str(root / "boxes.jsonl"), 16, second_teacher=str(tmp_path / "short.npz"))
+
+
+def test_feature_distillation_learns_the_teacher_features():
+    torch.manual_seed(0)
+    student = ResNet(18, 80, width=4)
+    model = FeatureDistillation(student, 8)
+    images = torch.rand(4, 3, 32, 32) * 255
+    labels = torch.zeros(4, 80)
+    features = torch.randn(4, 8)
+    loss_fn = feature_distillation_loss(bce_loss, 1.0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model.train()
+    first = None
+    for _ in range(60):
+        loss = loss_fn(model(images), (labels, features))
+        first = float(loss) if first is None else first
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert float(loss) < 0.5 * first
+    # The exported network is the student alone: no extra parameters.
+    assert not any(key.startswith("project") for key in student.state_dict())
+
+
+def test_weight_average_follows_the_formula():
+    model = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+    average = WeightAverage(model, 0.5)
+    expected = 0.0
+    for step, value in enumerate([1.0, 2.0, 3.0], 1):
+        with torch.no_grad():
+            model.weight.fill_(value)
+        average.update(model)
+        decay = min(0.5, (1.0 + step) / (10.0 + step))
+        expected = decay * expected + (1.0 - decay) * value
+    average.copy_to(model)
+    assert torch.allclose(model.weight, torch.full((1, 2), expected))
+
+
+def test_weight_average_rejects_a_bad_decay():
+    with pytest.raises(ValueError):
+        WeightAverage(torch.nn.Linear(1, 1), 1.0)
