@@ -1,6 +1,7 @@
 #include "image_test_support.h"
 
 #include <math.h>
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,19 +56,39 @@ uint8_t *test_read_file(const char *path, size_t *size)
     return data;
 }
 
+static char temp_dir[256];
+
+/* Removes the test's temporary folder and the files written into it, at exit. */
+static void remove_temp_dir(void)
+{
+    DIR *folder = opendir(temp_dir);
+    if (folder) {
+        struct dirent *entry;
+        while ((entry = readdir(folder)) != NULL) {
+            if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+                continue;
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", temp_dir, entry->d_name);
+            unlink(path);
+        }
+        closedir(folder);
+    }
+    rmdir(temp_dir);
+}
+
 const char *test_write_temp_file(const char *name, const void *data, size_t size)
 {
-    static char dir[256];
     static char path[512];
-    if (!dir[0]) {
+    if (!temp_dir[0]) {
         const char *base = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/picotag-image-test-XXXXXX", base && *base ? base : "/tmp");
-        if (!mkdtemp(dir)) {
-            dir[0] = 0;
+        snprintf(temp_dir, sizeof temp_dir, "%s/picotag-image-test-XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(temp_dir)) {
+            temp_dir[0] = 0;
             return NULL;
         }
+        atexit(remove_temp_dir);
     }
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", temp_dir, name);
     FILE *file = fopen(path, "wb");
     if (!file)
         return NULL;
