@@ -39,7 +39,7 @@ from .losses import make_loss
 from .modelfile import ModelFormatError, read_model
 from .qat import QResNet
 from .resnet import IMAGENET_MEAN, IMAGENET_STD, ResNet
-from .thresholds import f1_optimal_thresholds
+from .thresholds import TEACHER_CUT, f1_optimal_thresholds
 from .torchvision_import import CheckpointError, load_torchvision_resnet
 from .training import (
     CHECKPOINT_FORMAT,
@@ -389,7 +389,8 @@ def cmd_thresholds(args):
     files, teacher = [files[i] for i in order], teacher[order]
     dataset = eval_dataset(files, teacher, args.images, checkpoint["preprocess"])
     scores, _ = predict(model, DataLoader(dataset, batch_size=64))
-    thresholds, positives = f1_optimal_thresholds(scores, teacher, args.default, args.min_positives)
+    thresholds, positives = f1_optimal_thresholds(scores, teacher, args.default, args.min_positives,
+                                                  teacher_cut=args.teacher_cut)
     with open(args.out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["class", "probability", "teacher_positives"])
@@ -481,6 +482,8 @@ def build_parser():
     p.add_argument("--limit", type=int, default=4000, help="photos to use, drawn at random")
     p.add_argument("--default", type=float, default=0.5, help="threshold of classes with too few positives")
     p.add_argument("--min-positives", type=int, default=10, help="teacher positives a class needs to be tuned")
+    p.add_argument("--teacher-cut", type=float, default=TEACHER_CUT,
+                   help="teacher score from which a photo counts as showing the class")
     p.add_argument("--out", required=True, help="CSV to write: class,probability (read by export --thresholds-file)")
     add_common_options(p)
     p.set_defaults(run=cmd_thresholds)
