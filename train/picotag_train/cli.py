@@ -420,7 +420,7 @@ def build_parser():
                         "stretch = whole photo to the input size")
     p.add_argument("--init", help="picotag FP32 or torchvision ResNet checkpoint to start from (its depth and width are used)")
     p.add_argument("--second-teacher",
-                   help="a second teacher's features for fixed views of the training photos (.npz from the "
+                   help="folder of a second teacher's features for fixed views of the training photos (from the "
                         "teacher_features stage); the student also learns to predict them from its pooled features")
     p.add_argument("--feature-weight", type=float, default=1.0,
                    help="weight of the second teacher's feature loss against the label loss")

@@ -79,31 +79,37 @@ def decode_photos(root, files):
 class SecondTeacher:
     """A second teacher's outputs for a few fixed views of each photo.
 
-    The file (written by the ``teacher_features`` stage) holds, for every
-    photo, V views as relative crops [N, V, 4] and the teacher's pooled
-    features for each [N, V, D]. The features are standardised per
-    dimension (mean 0, variance 1 over all views), so that a regression
-    onto them weighs every dimension alike.
+    The folder (written by the ``teacher_features`` stage) holds, for every
+    photo, V views as relative crops (``crops.npy`` [N, V, 4]) and the
+    teacher's pooled features for each (``features.npy`` [N, V, D]), with
+    the photo names in ``files.npy`` and in ``meta.json`` how many rows are
+    done. Photos without done rows get no feature target (``has[i]`` is
+    False). The features are standardised per dimension (mean 0, variance 1
+    over the done views), so that a regression onto them weighs every
+    dimension alike.
     """
 
-    def __init__(self, path, files):
-        with np.load(path, allow_pickle=False) as stored:
-            stored_files = [str(name) for name in stored["files"]]
-            crops = np.asarray(stored["crops"], dtype=np.float32)
-            features = np.asarray(stored["features"], dtype=np.float32)
+    def __init__(self, folder, files):
+        with open(os.path.join(folder, "meta.json"), encoding="utf-8") as stream:
+            done = int(json.load(stream)["done"])
+        stored_files = [str(name) for name in np.load(os.path.join(folder, "files.npy"))][:done]
+        crops = np.load(os.path.join(folder, "crops.npy"), mmap_mode="r")[:done]
+        features = np.load(os.path.join(folder, "features.npy"), mmap_mode="r")[:done]
         if crops.ndim != 3 or crops.shape[2] != 4 or features.shape[:2] != crops.shape[:2]:
-            raise ValueError(f"{path}: crops {crops.shape} and features {features.shape} do not match")
+            raise ValueError(f"{folder}: crops {crops.shape} and features {features.shape} do not match")
+        if done == 0:
+            raise ValueError(f"{folder}: no photos are done yet")
         row_of = {name: row for row, name in enumerate(stored_files)}
-        missing = [name for name in files if name not in row_of]
-        if missing:
-            raise ValueError(f"{path}: no views for {len(missing)} training photos, e.g. {missing[0]}")
-        rows = np.array([row_of[name] for name in files], dtype=np.int64)
-        mean = features.mean(axis=(0, 1))
-        std = features.std(axis=(0, 1)) + 1e-3
-        self.crops = crops[rows]
-        self.features = ((features[rows] - mean) / std).astype(np.float16)
+        rows = np.array([row_of.get(name, -1) for name in files], dtype=np.int64)
+        self.has = rows >= 0
         self.views = crops.shape[1]
         self.dim = features.shape[2]
+        mean = np.asarray(features, dtype=np.float32).mean(axis=(0, 1))
+        std = np.asarray(features, dtype=np.float32).std(axis=(0, 1)) + 1e-3
+        self.crops = np.zeros((len(files), self.views, 4), dtype=np.float32)
+        self.features = np.zeros((len(files), self.views, self.dim), dtype=np.float16)
+        self.crops[self.has] = crops[rows[self.has]]
+        self.features[self.has] = (np.asarray(features[rows[self.has]], dtype=np.float32) - mean) / std
 
 
 class FeatureDistillation(nn.Module):
@@ -124,13 +130,16 @@ class FeatureDistillation(nn.Module):
 
 
 def feature_distillation_loss(label_loss, feature_weight):
-    """Label loss on the logits plus `feature_weight` times the mean squared
-    error between the predicted and the (standardised) teacher features."""
+    """Return a loss: the label loss on the logits plus `feature_weight` times
+    the mean squared error between the predicted and the (standardised)
+    teacher features, over the photos that have them."""
 
     def loss(outputs, targets):
         logits, predicted = outputs
-        labels, features = targets
-        return label_loss(logits, labels) + feature_weight * F.mse_loss(predicted, features.float())
+        labels, features, has = targets
+        error = F.mse_loss(predicted, features.float(), reduction="none").mean(1)
+        feature_loss = (error * has.float()).sum() / has.float().sum().clamp(min=1.0)
+        return label_loss(logits, labels) + feature_weight * feature_loss
 
     return loss
 
@@ -203,12 +212,15 @@ class BoxDistillationSet:
         """Return a batch (images [N, 3, size, size], labels [N, 80]).
 
         With a second teacher, the views are its views (jittered) and the
-        batch is (images, (labels, teacher features [N, D])).
+        batch is (images, (labels, teacher features [N, D], has [N])):
+        photos that the second teacher has not seen get a random view and
+        has = False.
         """
-        images, labels, features = [], [], []
+        images, labels, features, has = [], [], [], []
         for index in indices:
             view_number = 0
-            if self.second is not None and augment:
+            seen = self.second is not None and bool(self.second.has[index])
+            if seen and augment:
                 crop, view_number = self.jittered_view(index)
                 flip = bool(self.rng.integers(2))
             elif augment:
@@ -222,9 +234,10 @@ class BoxDistillationSet:
             labels.append(label)
             if self.second is not None:
                 features.append(self.second.features[index, view_number])
+                has.append(seen)
         labels = torch.from_numpy(np.stack(labels))
         if self.second is not None:
-            labels = (labels, torch.from_numpy(np.stack(features)))
+            labels = (labels, torch.from_numpy(np.stack(features)), torch.tensor(has))
         return torch.stack(images), labels
 
 
@@ -250,5 +263,5 @@ class BoxViewDataset(torch.utils.data.Dataset):
             self.seed = seed
         images, labels = self.views.batch([index])
         if isinstance(labels, tuple):
-            return images[0], (labels[0][0], labels[1][0])
+            return images[0], tuple(part[0] for part in labels)
         return images[0], labels[0]

@@ -65,16 +65,24 @@ def photo_set(tmp_path):
     crops[:, 1] = [0.5, 0.5, 1.0, 1.0]
     features = rng.normal(size=(3, views, 8)).astype(np.float16)
     # Stored in another order than the boxes file: rows are matched by name.
-    order = [2, 0, 1]
-    np.savez(tmp_path / "second.npz", files=np.array([files[k] for k in order]),
-             crops=crops[order], features=features[order])
+    write_second_teacher(tmp_path / "second", [files[k] for k in [2, 0, 1]], crops[[2, 0, 1]],
+                         features[[2, 0, 1]], done=3)
     return tmp_path, files
+
+
+def write_second_teacher(folder, files, crops, features, done):
+    """Write a second teacher's folder the way the teacher_features stage does."""
+    folder.mkdir()
+    np.save(folder / "files.npy", np.array(files))
+    np.save(folder / "crops.npy", crops)
+    np.save(folder / "features.npy", features)
+    (folder / "meta.json").write_text(json.dumps({"done": done, "complete": done == len(files)}))
 
 
 def test_second_teacher_views_come_with_their_features(photo_set):
     root, files = photo_set
     views = BoxDistillationSet(str(root), str(root / "boxes.jsonl"), 16,
-                               second_teacher=str(root / "second.npz"))
+                               second_teacher=str(root / "second"))
     second = views.second
     assert second.views == 2
     assert second.dim == 8
@@ -88,8 +96,9 @@ def test_second_teacher_views_come_with_their_features(photo_set):
         stored = second.crops[0, view]
         assert np.allclose(np.subtract(crop[2], crop[0]), stored[2] - stored[0], atol=1e-6)
 
-    images, (labels, features) = views.batch([0, 1, 2])
+    images, (labels, features, has) = views.batch([0, 1, 2])
     assert images.shape == (3, 3, 16, 16)
+    assert has.tolist() == [True, True, True]
     assert labels.shape == (3, 80)
     assert features.shape == (3, 8)
     for row in range(3):
@@ -97,12 +106,28 @@ def test_second_teacher_views_come_with_their_features(photo_set):
         assert any(matches)
 
 
-def test_second_teacher_must_cover_every_photo(photo_set, tmp_path):
+def test_second_teacher_partly_done(photo_set, tmp_path):
     root, files = photo_set
-    np.savez(tmp_path / "short.npz", files=np.array(files[:2]), crops=np.zeros((2, 1, 4), np.float32),
-             features=np.zeros((2, 1, 8), np.float16))
-    with pytest.raises(ValueError, match="no views for 1 training photos"):
-        BoxDistillationSet(str(root), str(root / "boxes.jsonl"), 16, second_teacher=str(tmp_path / "short.npz"))
+    # Only the first row (photo0) is done; the other two get no feature target.
+    write_second_teacher(tmp_path / "partial", files, np.tile(np.float32([0, 0, 1, 1]), (3, 1, 1)),
+                         np.ones((3, 1, 8), np.float16), done=1)
+    views = BoxDistillationSet(str(root), str(root / "boxes.jsonl"), 16, second_teacher=str(tmp_path / "partial"))
+    assert views.second.has.tolist() == [True, False, False]
+    _, (_, features, has) = views.batch([0, 1, 2])
+    assert has.tolist() == [True, False, False]
+    assert not features[1:].any()
+
+
+def test_feature_loss_skips_photos_without_features():
+    loss_fn = feature_distillation_loss(bce_loss, 1.0)
+    logits = torch.zeros(2, 80)
+    labels = torch.zeros(2, 80)
+    predicted = torch.zeros(2, 4)
+    features = torch.stack([torch.zeros(4), torch.full((4,), 10.0)])
+    only_first = loss_fn((logits, predicted), (labels, features, torch.tensor([True, False])))
+    both = loss_fn((logits, predicted), (labels, features, torch.tensor([True, True])))
+    assert float(only_first) == pytest.approx(float(bce_loss(logits, labels)))
+    assert float(both) == pytest.approx(float(bce_loss(logits, labels)) + 50.0)
 
 
 def test_feature_distillation_learns_the_teacher_features():
@@ -117,7 +142,7 @@ def test_feature_distillation_learns_the_teacher_features():
     model.train()
     first = None
     for _ in range(60):
-        loss = loss_fn(model(images), (labels, features))
+        loss = loss_fn(model(images), (labels, features, torch.ones(4, dtype=torch.bool)))
         first = float(loss) if first is None else first
         optimizer.zero_grad()
         loss.backward()
