@@ -79,11 +79,10 @@ def decode_photos(root, files):
 class SecondTeacher:
     """A second teacher's outputs for a few fixed views of each photo.
 
-    The folder (written by the ``teacher_features`` stage) holds, for every
-    photo, V views as relative crops (``crops.npy`` [N, V, 4]) and the
-    teacher's pooled features for each (``features.npy`` [N, V, D]), with
-    the photo names in ``files.npy`` and in ``meta.json`` how many rows are
-    done. Photos without done rows get no feature target (``has[i]`` is
+    The folder comes from the ``teacher_features`` stage. ``crops.npy``
+    [N, V, 4] holds V relative crops of every photo, ``features.npy``
+    [N, V, D] the teacher's pooled features of each, ``files.npy`` the photo
+    names, and ``meta.json`` how many rows are done. Photos without done rows get no feature target (``has[i]`` is
     False). The features are standardised per dimension (mean 0, variance 1
     over the done views), so that a regression onto them weighs every
     dimension alike.
