@@ -181,7 +181,8 @@ typedef struct picotag_runner_memory {
      * memory or a kernel set that reads the file's layout. */
     size_t released_weight_bytes;
     /* The largest sum over one operator of its input, residual and output
-     * activation bytes: what no memory plan can go below. */
+     * activation bytes, the image and the logits included, although
+     * activation_bytes holds neither: the caller passes both. */
     size_t largest_op_bytes;
 } picotag_runner_memory;
 
