@@ -357,14 +357,29 @@ static picotag_status prepare_kernels(picotag_runner *runner, picotag_error *err
     return PICOTAG_OK;
 }
 
-/* How long an idle worker polls for the next operator before it sleeps.
- * Operators of a run follow each other within microseconds, so a worker
- * that spins this long reaches the next one without a system call, and
- * one that waits longer (between photos) gives its core back. */
-#define RUNNER_SPIN_NANOSECONDS UINT64_C(200000)
+/* How long an idle worker polls for the next operator before it sleeps,
+ * in microseconds. Operators of a run follow each other within
+ * microseconds, so a worker that spins this long reaches the next one
+ * without a system call, and one that waits longer (between photos) gives
+ * its core back. The environment variable PICOTAG_SPIN_MICROSECONDS (0 to
+ * 1000000) overrides it, for measuring the wait on a given machine. */
+#define RUNNER_SPIN_MICROSECONDS 200
+#define RUNNER_MAX_SPIN_MICROSECONDS 1000000
+
+static uint64_t spin_nanoseconds(void) {
+    const char *text = getenv("PICOTAG_SPIN_MICROSECONDS");
+    if (text != NULL && text[0] != '\0') {
+        char *end = NULL;
+        const long value = strtol(text, &end, 10);
+        if (*end == '\0' && value >= 0 && value <= RUNNER_MAX_SPIN_MICROSECONDS) {
+            return (uint64_t)value * 1000u;
+        }
+    }
+    return (uint64_t)RUNNER_SPIN_MICROSECONDS * 1000u;
+}
 
 static picotag_status start_thread_pool(picotag_runner *runner, picotag_error *error) {
-    if (thread_pool_create(runner->threads, RUNNER_SPIN_NANOSECONDS, &runner->pool) != PICOTAG_OK) {
+    if (thread_pool_create(runner->threads, spin_nanoseconds(), &runner->pool) != PICOTAG_OK) {
         return model_fail(runner->model, error, PICOTAG_ERROR_OUT_OF_MEMORY,
                           "cannot start %d worker threads", runner->threads - 1);
     }

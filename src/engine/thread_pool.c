@@ -1,6 +1,7 @@
 #include "engine/thread_pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -71,6 +72,7 @@ static unsigned spin_for_new_generation(thread_pool *pool, unsigned seen) {
         if (monotonic_nanoseconds() >= deadline) {
             return current;
         }
+        sched_yield();
     }
 }
 
@@ -132,6 +134,7 @@ static void wait_for_workers(thread_pool *pool) {
             for (int i = 0; i < SPIN_POLLS_PER_CLOCK_READ; i++) {
                 CPU_RELAX();
             }
+            sched_yield();
         }
     }
     if (atomic_load_explicit(&pool->unfinished_workers, memory_order_acquire) == 0) {

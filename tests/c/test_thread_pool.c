@@ -21,7 +21,9 @@ typedef struct share_counts {
 static void count_share(void *context, int thread_index, int thread_count) {
     share_counts *counts = context;
     counts->runs[thread_index]++;
-    counts->wrong_thread_count += thread_count != counts->expected_thread_count && thread_index == 0;
+    if (thread_index == 0 && thread_count != counts->expected_thread_count) {
+        counts->wrong_thread_count++;
+    }
 }
 
 static void check_every_thread_runs_each_task(int thread_count, uint64_t spin_nanoseconds) {
