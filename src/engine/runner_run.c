@@ -1,9 +1,10 @@
 /*
  * Running the network: the operators in file order. With a thread pool,
- * each convolution and max pooling is split by output rows between the
- * calling thread and the workers. Every output row is computed by one
- * thread with the same kernel on the same inputs, so the integers do not
- * depend on the thread count.
+ * each convolution and max pooling is split into one share of output rows
+ * per thread, and the calling thread and the workers each claim shares
+ * until none is left. Every output row is computed by one thread with the
+ * same kernel on the same inputs, so the integers do not depend on the
+ * thread count.
  */
 #include <string.h>
 #include <time.h>
@@ -18,19 +19,19 @@ typedef struct op_task {
     int32_t *logits;
 } op_task;
 
-/* Rows [*begin, *end) of `rows` for thread `thread_index` of
- * `thread_count`: contiguous shares that differ by at most one row. */
-static void thread_row_range(uint32_t rows, int thread_index, int thread_count, uint32_t *begin,
-                             uint32_t *end) {
-    *begin = (uint32_t)((uint64_t)rows * (uint64_t)thread_index / (uint64_t)thread_count);
-    *end = (uint32_t)((uint64_t)rows * (uint64_t)(thread_index + 1) / (uint64_t)thread_count);
+/* Rows [*begin, *end) of `rows` in share `share` of `share_count`:
+ * contiguous shares that differ by at most one row. */
+static void share_row_range(uint32_t rows, uint32_t share, uint32_t share_count, uint32_t *begin,
+                            uint32_t *end) {
+    *begin = (uint32_t)((uint64_t)rows * share / share_count);
+    *end = (uint32_t)((uint64_t)rows * (share + 1) / share_count);
 }
 
-static void run_conv2d_rows(const op_task *task, int thread_index, int thread_count) {
+static void run_conv2d_rows(const op_task *task, int thread_index, uint32_t share, uint32_t share_count) {
     const picotag_runner *runner = task->runner;
     picotag_conv2d_params params = runner_conv2d_params(runner, task->op_index, task->image);
-    thread_row_range(params.output_height, thread_index, thread_count, &params.output_row_begin,
-                     &params.output_row_end);
+    share_row_range(params.output_height, share, share_count, &params.output_row_begin,
+                    &params.output_row_end);
     if (params.output_row_begin == params.output_row_end) {
         return;
     }
@@ -40,7 +41,7 @@ static void run_conv2d_rows(const op_task *task, int thread_index, int thread_co
     runner->kernels->conv2d_u8i8(&params);
 }
 
-static void run_maxpool_rows(const op_task *task, int thread_index, int thread_count) {
+static void run_maxpool_rows(const op_task *task, uint32_t share, uint32_t share_count) {
     const picotag_runner *runner = task->runner;
     const model_op *op = &runner->model->ops[task->op_index];
     const runner_value *in = &runner->values[op->input];
@@ -60,8 +61,7 @@ static void run_maxpool_rows(const op_task *task, int thread_index, int thread_c
         .output_height = out->height,
         .output_width = out->width,
     };
-    thread_row_range(out->height, thread_index, thread_count, &params.output_row_begin,
-                     &params.output_row_end);
+    share_row_range(out->height, share, share_count, &params.output_row_begin, &params.output_row_end);
     if (params.output_row_begin < params.output_row_end) {
         runner->kernels->maxpool_u8(&params);
     }
@@ -98,13 +98,14 @@ static void run_fully_connected(const op_task *task) {
     runner->kernels->fully_connected_u8i8(&params);
 }
 
-/* The thread pool task: this thread's rows of a convolution or max pooling. */
-static void run_op_rows(void *context, int thread_index, int thread_count) {
+/* The thread pool task: one share of the rows of a convolution or max
+ * pooling, computed with the kernel scratch of thread `thread_index`. */
+static void run_op_rows(void *context, int thread_index, uint32_t share, uint32_t share_count) {
     const op_task *task = context;
     if (task->runner->model->ops[task->op_index].type == MODEL_OP_CONV2D) {
-        run_conv2d_rows(task, thread_index, thread_count);
+        run_conv2d_rows(task, thread_index, share, share_count);
     } else {
-        run_maxpool_rows(task, thread_index, thread_count);
+        run_maxpool_rows(task, share, share_count);
     }
 }
 
@@ -118,9 +119,9 @@ static void run_op(const picotag_runner *runner, uint32_t op_index, const uint8_
     case MODEL_OP_CONV2D:
     case MODEL_OP_MAXPOOL:
         if (runner->pool != NULL) {
-            thread_pool_run(runner->pool, run_op_rows, &task);
+            thread_pool_run(runner->pool, run_op_rows, &task, (uint32_t)runner->threads);
         } else {
-            run_op_rows(&task, 0, 1);
+            run_op_rows(&task, 0, 0, 1);
         }
         break;
     case MODEL_OP_GLOBAL_AVGPOOL:

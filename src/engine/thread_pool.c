@@ -15,9 +15,12 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
-/* Polls between clock reads while spinning, so that reading the clock
- * costs little next to the pauses. */
-#define SPIN_POLLS_PER_CLOCK_READ 64
+/* Polls between clock reads and yields while spinning. */
+#define SPIN_POLLS_PER_YIELD 64
+
+/* The low half of `claim` while a task is being posted: no item can be
+ * claimed until the post completes. */
+#define CLAIM_CLOSED UINT32_C(0xFFFFFFFF)
 
 typedef struct worker {
     thread_pool *pool;
@@ -25,26 +28,37 @@ typedef struct worker {
     pthread_t thread;
 } worker;
 
+/*
+ * Hand-off of a task. `claim` holds the task's generation in its high 32
+ * bits and the next unclaimed item in its low 32 bits. Posting a task
+ * first closes the claim word under the new generation, then stores the
+ * task, and then opens it at item 0. A worker reads the task after it
+ * loads the claim word, and claims an item with a compare-and-swap from
+ * that same value, so a claim succeeds only if no later post began before
+ * it: then the task it read is the task of the item it claimed. All of
+ * these accesses are sequentially consistent, which makes that argument
+ * hold; they happen a few times per operator, so their cost is nothing
+ * next to the operator's.
+ */
 struct thread_pool {
     int thread_count;
     int started_workers;
     worker *workers;
     uint64_t spin_nanoseconds;
 
+    _Atomic uint64_t claim;
+    _Atomic(thread_pool_task) task;
+    _Atomic(void *) context;
+    atomic_uint item_count;
+    atomic_uint finished_items;
+    atomic_int stopping;
+
     /* `mutex` guards the sleeping side of both hand-offs: workers sleep on
-     * `task_posted` until `generation` changes, and the caller sleeps on
-     * `task_finished` until `unfinished_workers` reaches 0. */
+     * `task_posted` until the generation changes, and the caller sleeps on
+     * `task_finished` until every item has finished. */
     pthread_mutex_t mutex;
     pthread_cond_t task_posted;
     pthread_cond_t task_finished;
-
-    /* Incremented once per task, after `task`, `context` and
-     * `unfinished_workers` are set (release), so a worker that sees the new
-     * generation (acquire) sees the task. */
-    atomic_uint generation;
-    atomic_int unfinished_workers;
-    thread_pool_task task;   /* NULL: the workers exit */
-    void *context;
 };
 
 static uint64_t monotonic_nanoseconds(void) {
@@ -53,18 +67,26 @@ static uint64_t monotonic_nanoseconds(void) {
     return (uint64_t)now.tv_sec * UINT64_C(1000000000) + (uint64_t)now.tv_nsec;
 }
 
-/* Spins until generation differs from `seen` or spin_nanoseconds pass;
- * returns the generation last read. */
-static unsigned spin_for_new_generation(thread_pool *pool, unsigned seen) {
-    unsigned current = atomic_load_explicit(&pool->generation, memory_order_acquire);
+static uint32_t generation_of(uint64_t claim) {
+    return (uint32_t)(claim >> 32);
+}
+
+/*
+ * Polls until generation differs from `seen` or spin_nanoseconds pass;
+ * returns the generation last read. It yields the core between batches
+ * of polls, because with more runnable threads than cores a pure spin
+ * would keep the core from the very thread it waits for.
+ */
+static uint32_t spin_for_new_generation(thread_pool *pool, uint32_t seen) {
+    uint32_t current = generation_of(atomic_load(&pool->claim));
     if (current != seen || pool->spin_nanoseconds == 0) {
         return current;
     }
     const uint64_t deadline = monotonic_nanoseconds() + pool->spin_nanoseconds;
     for (;;) {
-        for (int i = 0; i < SPIN_POLLS_PER_CLOCK_READ; i++) {
+        for (int i = 0; i < SPIN_POLLS_PER_YIELD; i++) {
             CPU_RELAX();
-            current = atomic_load_explicit(&pool->generation, memory_order_acquire);
+            current = generation_of(atomic_load(&pool->claim));
             if (current != seen) {
                 return current;
             }
@@ -76,81 +98,119 @@ static unsigned spin_for_new_generation(thread_pool *pool, unsigned seen) {
     }
 }
 
-static unsigned wait_for_new_generation(thread_pool *pool, unsigned seen) {
-    unsigned current = spin_for_new_generation(pool, seen);
+static uint32_t wait_for_new_generation(thread_pool *pool, uint32_t seen) {
+    uint32_t current = spin_for_new_generation(pool, seen);
     if (current != seen) {
         return current;
     }
     pthread_mutex_lock(&pool->mutex);
-    while ((current = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen) {
+    while ((current = generation_of(atomic_load(&pool->claim))) == seen) {
         pthread_cond_wait(&pool->task_posted, &pool->mutex);
     }
     pthread_mutex_unlock(&pool->mutex);
     return current;
 }
 
-static void *worker_main(void *argument) {
-    const worker *self = argument;
-    thread_pool *pool = self->pool;
-    unsigned seen = 0;
-
-    for (;;) {
-        seen = wait_for_new_generation(pool, seen);
-        const thread_pool_task task = pool->task;
-        if (task == NULL) {
-            return NULL;
-        }
-        task(pool->context, self->thread_index, pool->thread_count);
-
-        /* The last worker to finish wakes the caller if it sleeps; the
-         * signal is sent under the mutex, so it cannot fall between the
-         * caller's check and its wait. */
-        if (atomic_fetch_sub_explicit(&pool->unfinished_workers, 1, memory_order_acq_rel) == 1) {
-            pthread_mutex_lock(&pool->mutex);
-            pthread_cond_signal(&pool->task_finished);
-            pthread_mutex_unlock(&pool->mutex);
-        }
+/* Marks one item finished; the thread that finishes the last one wakes
+ * the caller if it sleeps. The signal is sent under the mutex, so it
+ * cannot fall between the caller's check and its wait. */
+static void finish_item(thread_pool *pool, uint32_t item_count) {
+    if (atomic_fetch_add(&pool->finished_items, 1) + 1 == item_count) {
+        pthread_mutex_lock(&pool->mutex);
+        pthread_cond_signal(&pool->task_finished);
+        pthread_mutex_unlock(&pool->mutex);
     }
 }
 
-/* Sets the task and wakes the workers: spinning ones see the generation
- * change, sleeping ones get the broadcast. */
-static void post_task(thread_pool *pool, thread_pool_task task, void *context) {
-    pthread_mutex_lock(&pool->mutex);
-    pool->task = task;
-    pool->context = context;
-    atomic_store_explicit(&pool->unfinished_workers, pool->started_workers, memory_order_relaxed);
-    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
-    pthread_cond_broadcast(&pool->task_posted);
-    pthread_mutex_unlock(&pool->mutex);
+/* Claims and runs items of generation `generation` until none is left or
+ * a later task has been posted. */
+static void run_claimed_items(thread_pool *pool, int thread_index, uint32_t generation) {
+    for (;;) {
+        uint64_t claim = atomic_load(&pool->claim);
+        if (generation_of(claim) != generation) {
+            return;
+        }
+        const uint32_t item = (uint32_t)claim;
+        if (item == CLAIM_CLOSED) {
+            sched_yield();  /* the post of this generation is still storing the task */
+            continue;
+        }
+        const thread_pool_task task = atomic_load(&pool->task);
+        void *context = atomic_load(&pool->context);
+        const uint32_t item_count = atomic_load(&pool->item_count);
+        if (item >= item_count) {
+            return;
+        }
+        if (!atomic_compare_exchange_weak(&pool->claim, &claim, claim + 1)) {
+            continue;
+        }
+        task(context, thread_index, item, item_count);
+        finish_item(pool, item_count);
+    }
 }
 
-static void wait_for_workers(thread_pool *pool) {
-    if (pool->spin_nanoseconds > 0 &&
-        atomic_load_explicit(&pool->unfinished_workers, memory_order_acquire) != 0) {
+static void *worker_main(void *argument) {
+    const worker *self = argument;
+    thread_pool *pool = self->pool;
+    uint32_t seen = 0;
+
+    for (;;) {
+        seen = wait_for_new_generation(pool, seen);
+        if (atomic_load(&pool->stopping)) {
+            return NULL;
+        }
+        run_claimed_items(pool, self->thread_index, seen);
+    }
+}
+
+/* Publishes a task under the next generation and wakes the workers:
+ * polling ones see the claim word change, sleeping ones get the broadcast. */
+static uint32_t post_task(thread_pool *pool, thread_pool_task task, void *context, uint32_t item_count) {
+    const uint32_t generation = generation_of(atomic_load(&pool->claim)) + 1;
+    atomic_store(&pool->claim, ((uint64_t)generation << 32) | CLAIM_CLOSED);
+    atomic_store(&pool->task, task);
+    atomic_store(&pool->context, context);
+    atomic_store(&pool->item_count, item_count);
+    atomic_store(&pool->finished_items, 0);
+
+    pthread_mutex_lock(&pool->mutex);
+    atomic_store(&pool->claim, (uint64_t)generation << 32);
+    pthread_cond_broadcast(&pool->task_posted);
+    pthread_mutex_unlock(&pool->mutex);
+    return generation;
+}
+
+static int all_items_finished(thread_pool *pool, uint32_t item_count) {
+    return atomic_load(&pool->finished_items) == item_count;
+}
+
+static void wait_for_items(thread_pool *pool, uint32_t item_count) {
+    if (pool->spin_nanoseconds > 0 && !all_items_finished(pool, item_count)) {
         const uint64_t deadline = monotonic_nanoseconds() + pool->spin_nanoseconds;
-        while (atomic_load_explicit(&pool->unfinished_workers, memory_order_acquire) != 0 &&
-               monotonic_nanoseconds() < deadline) {
-            for (int i = 0; i < SPIN_POLLS_PER_CLOCK_READ; i++) {
+        while (!all_items_finished(pool, item_count) && monotonic_nanoseconds() < deadline) {
+            for (int i = 0; i < SPIN_POLLS_PER_YIELD && !all_items_finished(pool, item_count); i++) {
                 CPU_RELAX();
             }
             sched_yield();
         }
     }
-    if (atomic_load_explicit(&pool->unfinished_workers, memory_order_acquire) == 0) {
+    if (all_items_finished(pool, item_count)) {
         return;
     }
     pthread_mutex_lock(&pool->mutex);
-    while (atomic_load_explicit(&pool->unfinished_workers, memory_order_acquire) != 0) {
+    while (!all_items_finished(pool, item_count)) {
         pthread_cond_wait(&pool->task_finished, &pool->mutex);
     }
     pthread_mutex_unlock(&pool->mutex);
 }
 
-void thread_pool_run(thread_pool *pool, thread_pool_task task, void *context) {
-    post_task(pool, task, context);
-    task(context, 0, pool->thread_count);
-    wait_for_workers(pool);
+void thread_pool_run(thread_pool *pool, thread_pool_task task, void *context, uint32_t item_count) {
+    if (item_count == 0) {
+        return;
+    }
+    const uint32_t generation = post_task(pool, task, context, item_count);
+    run_claimed_items(pool, 0, generation);
+    wait_for_items(pool, item_count);
 }
 
 int thread_pool_thread_count(const thread_pool *pool) {
@@ -160,7 +220,8 @@ int thread_pool_thread_count(const thread_pool *pool) {
 /* Stops and joins the workers started so far, then frees the pool. */
 static void stop_workers_and_free(thread_pool *pool) {
     if (pool->started_workers > 0) {
-        post_task(pool, NULL, NULL);
+        atomic_store(&pool->stopping, 1);
+        post_task(pool, NULL, NULL, 0);
         for (int i = 0; i < pool->started_workers; i++) {
             pthread_join(pool->workers[i].thread, NULL);
         }
@@ -188,8 +249,12 @@ picotag_status thread_pool_create(int thread_count, uint64_t spin_nanoseconds, t
     }
     created->thread_count = thread_count;
     created->spin_nanoseconds = spin_nanoseconds;
-    atomic_init(&created->generation, 0);
-    atomic_init(&created->unfinished_workers, 0);
+    atomic_init(&created->claim, 0);
+    atomic_init(&created->task, NULL);
+    atomic_init(&created->context, NULL);
+    atomic_init(&created->item_count, 0);
+    atomic_init(&created->finished_items, 0);
+    atomic_init(&created->stopping, 0);
     pthread_mutex_init(&created->mutex, NULL);
     pthread_cond_init(&created->task_posted, NULL);
     pthread_cond_init(&created->task_finished, NULL);

@@ -1,13 +1,16 @@
 /*
- * A fixed pool of worker threads that run one task at a time together with
- * the calling thread: the runner's latency mode, where every thread
- * computes a share of each operator.
+ * A fixed pool of worker threads that share one task at a time with the
+ * calling thread: the runner's latency mode, where the threads compute
+ * parts of each operator.
  *
- * The pool is created once with the runner and allocates nothing
- * afterwards. Between tasks a worker first spins on the task counter for
- * about `spin_nanoseconds`, so that the next operator of a run reaches it
- * without a system call, and then sleeps on a condition variable until the
- * next task or until the pool is freed.
+ * A task is a number of items (the runner's row ranges). Each item runs
+ * exactly once, on whichever thread claims it first, so when a worker is
+ * descheduled (more runnable threads than cores), the calling thread runs
+ * its items instead of waiting for it. The pool is created once and
+ * allocates nothing afterwards. Between tasks a worker polls for the next
+ * one for about `spin_nanoseconds`, yielding the core between polls, and
+ * then sleeps on a condition variable until the next task or until the
+ * pool is freed.
  */
 #ifndef PICOTAG_ENGINE_THREAD_POOL_H
 #define PICOTAG_ENGINE_THREAD_POOL_H
@@ -16,11 +19,15 @@
 
 #include "picotag.h"
 
-/* One share of a task: `thread_index` is 0 for the calling thread and 1 to
- * thread_count - 1 for the workers. */
-typedef void (*thread_pool_task)(void *context, int thread_index, int thread_count);
+/* Runs item `item` of `item_count` on thread `thread_index`: 0 for the
+ * calling thread, 1 to thread_count - 1 for the workers. Two items that
+ * run at the same time always have different thread indices. */
+typedef void (*thread_pool_task)(void *context, int thread_index, uint32_t item, uint32_t item_count);
 
 typedef struct thread_pool thread_pool;
+
+/* The largest item count of one task. */
+#define THREAD_POOL_MAX_ITEMS 0xFFFFFFFEu
 
 /*
  * Starts thread_count - 1 workers (thread_count >= 2). `spin_nanoseconds`
@@ -30,10 +37,11 @@ typedef struct thread_pool thread_pool;
  */
 picotag_status thread_pool_create(int thread_count, uint64_t spin_nanoseconds, thread_pool **pool);
 
-/* Runs task(context, t, thread_count) on every thread t of the pool, the
- * calling thread as t = 0, and returns when all have returned. Only one
- * thread may call this at a time; it allocates nothing. */
-void thread_pool_run(thread_pool *pool, thread_pool_task task, void *context);
+/* Runs task(context, t, i, item_count) once for every item i in
+ * [0, item_count) on the pool's threads, the caller among them, and
+ * returns when all items have finished. Only one thread may call this at
+ * a time; it allocates nothing. item_count is at most THREAD_POOL_MAX_ITEMS. */
+void thread_pool_run(thread_pool *pool, thread_pool_task task, void *context, uint32_t item_count);
 
 int thread_pool_thread_count(const thread_pool *pool);
 

@@ -1,6 +1,7 @@
 /*
- * The thread pool runs each task once on every thread, the caller as
- * thread 0, and returns only after every thread has finished it.
+ * The thread pool runs every item of a task exactly once, on threads with
+ * distinct indices at any moment, and returns only after all have
+ * finished.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -10,23 +11,36 @@
 #include "test_check.h"
 
 #define MAX_POOL_THREADS 8
+#define MAX_ITEMS 64
 
-typedef struct share_counts {
-    /* One slot per thread index, so that threads never write the same one. */
-    int runs[MAX_POOL_THREADS];
-    int wrong_thread_count;
-    int expected_thread_count;
-} share_counts;
+typedef struct item_counts {
+    /* One slot per item, written only by the thread that claimed it. */
+    int runs[MAX_ITEMS];
+    uint32_t expected_item_count;
+    /* Items running now per thread index: above 1 means two items ran at
+     * once with the same index, which would share kernel scratch. */
+    atomic_int running[MAX_POOL_THREADS];
+    atomic_int index_shared;
+    atomic_int index_out_of_range;
+} item_counts;
 
-static void count_share(void *context, int thread_index, int thread_count) {
-    share_counts *counts = context;
-    counts->runs[thread_index]++;
-    if (thread_index == 0 && thread_count != counts->expected_thread_count) {
-        counts->wrong_thread_count++;
+static void count_item(void *context, int thread_index, uint32_t item, uint32_t item_count) {
+    item_counts *counts = context;
+    if (thread_index < 0 || thread_index >= MAX_POOL_THREADS) {
+        atomic_fetch_add(&counts->index_out_of_range, 1);
+        return;
     }
+    if (atomic_fetch_add(&counts->running[thread_index], 1) != 0) {
+        atomic_fetch_add(&counts->index_shared, 1);
+    }
+    counts->runs[item]++;
+    if (item_count != counts->expected_item_count) {
+        counts->runs[item] += 1000;  /* shows up as a wrong run count */
+    }
+    atomic_fetch_sub(&counts->running[thread_index], 1);
 }
 
-static void check_every_thread_runs_each_task(int thread_count, uint64_t spin_nanoseconds) {
+static void check_every_item_runs_once(int thread_count, uint64_t spin_nanoseconds, uint32_t item_count) {
     thread_pool *pool = NULL;
     CHECK_STATUS(PICOTAG_OK, thread_pool_create(thread_count, spin_nanoseconds, &pool), "");
     if (pool == NULL) {
@@ -34,57 +48,78 @@ static void check_every_thread_runs_each_task(int thread_count, uint64_t spin_na
     }
     CHECK_EQ(thread_count, thread_pool_thread_count(pool));
 
-    share_counts counts = {.expected_thread_count = thread_count};
+    item_counts *counts = calloc(1, sizeof(*counts));
+    counts->expected_item_count = item_count;
     const int tasks = 2000;
     for (int i = 0; i < tasks; i++) {
-        thread_pool_run(pool, count_share, &counts);
+        thread_pool_run(pool, count_item, counts, item_count);
     }
-    /* thread_pool_run returned, so every worker's writes are visible. */
-    for (int t = 0; t < thread_count; t++) {
-        CHECK_EQ(tasks, counts.runs[t]);
+    /* thread_pool_run returned, so every item's writes are visible. */
+    int wrong_items = 0;
+    for (uint32_t item = 0; item < item_count; item++) {
+        wrong_items += counts->runs[item] != tasks;
     }
-    CHECK_EQ(0, counts.wrong_thread_count);
+    CHECK_EQ(0, wrong_items);
+    CHECK_EQ(tasks, counts->runs[0]);
+    CHECK_EQ(tasks, counts->runs[item_count - 1]);
+    CHECK_EQ(0, atomic_load(&counts->index_shared));
+    CHECK_EQ(0, atomic_load(&counts->index_out_of_range));
+    free(counts);
     thread_pool_free(pool);
 }
 
-static void pool_runs_each_task_once_per_thread_sleeping(void) {
-    check_every_thread_runs_each_task(2, 0);
-    check_every_thread_runs_each_task(5, 0);
+static void pool_runs_each_item_once_sleeping(void) {
+    check_every_item_runs_once(2, 0, 2);
+    check_every_item_runs_once(5, 0, 5);
+    check_every_item_runs_once(3, 0, 17);
 }
 
-static void pool_runs_each_task_once_per_thread_spinning(void) {
-    check_every_thread_runs_each_task(2, 200000);
-    check_every_thread_runs_each_task(3, 200000);
+static void pool_runs_each_item_once_spinning(void) {
+    check_every_item_runs_once(2, 200000, 2);
+    check_every_item_runs_once(3, 200000, 3);
+    check_every_item_runs_once(2, 200000, 1);
+    check_every_item_runs_once(4, 200000, MAX_ITEMS);
 }
 
-typedef struct slow_share {
+typedef struct slow_items {
     atomic_int finished;
-} slow_share;
+} slow_items;
 
-/* Worker shares that take longer than the caller's spin still finish
- * before thread_pool_run returns, through the sleeping wait. */
-static void finish_late_on_workers(void *context, int thread_index, int thread_count) {
-    (void)thread_count;
-    slow_share *share = context;
-    if (thread_index != 0) {
+/* Items that take longer than the caller's spin still finish before
+ * thread_pool_run returns, through the sleeping wait. */
+static void sleep_then_finish(void *context, int thread_index, uint32_t item, uint32_t item_count) {
+    (void)thread_index;
+    (void)item_count;
+    slow_items *items = context;
+    if (item != 0) {
         const struct timespec delay = {.tv_sec = 0, .tv_nsec = 2000000};
         nanosleep(&delay, NULL);
     }
-    atomic_fetch_add(&share->finished, 1);
+    atomic_fetch_add(&items->finished, 1);
 }
 
-static void pool_waits_for_slow_workers(void) {
+static void pool_waits_for_slow_items(void) {
     thread_pool *pool = NULL;
     CHECK_STATUS(PICOTAG_OK, thread_pool_create(4, 1000, &pool), "");
     if (pool == NULL) {
         return;
     }
     for (int i = 0; i < 5; i++) {
-        slow_share share;
-        atomic_init(&share.finished, 0);
-        thread_pool_run(pool, finish_late_on_workers, &share);
-        CHECK_EQ(4, atomic_load(&share.finished));
+        slow_items items;
+        atomic_init(&items.finished, 0);
+        thread_pool_run(pool, sleep_then_finish, &items, 6);
+        CHECK_EQ(6, atomic_load(&items.finished));
     }
+    thread_pool_free(pool);
+}
+
+static void pool_skips_empty_task(void) {
+    thread_pool *pool = NULL;
+    CHECK_STATUS(PICOTAG_OK, thread_pool_create(2, 0, &pool), "");
+    item_counts *counts = calloc(1, sizeof(*counts));
+    thread_pool_run(pool, count_item, counts, 0);
+    CHECK_EQ(0, counts->runs[0]);
+    free(counts);
     thread_pool_free(pool);
 }
 
@@ -104,9 +139,10 @@ static void pool_frees_without_a_task(void) {
 }
 
 int main(void) {
-    RUN_TEST(pool_runs_each_task_once_per_thread_sleeping);
-    RUN_TEST(pool_runs_each_task_once_per_thread_spinning);
-    RUN_TEST(pool_waits_for_slow_workers);
+    RUN_TEST(pool_runs_each_item_once_sleeping);
+    RUN_TEST(pool_runs_each_item_once_spinning);
+    RUN_TEST(pool_waits_for_slow_items);
+    RUN_TEST(pool_skips_empty_task);
     RUN_TEST(pool_rejects_fewer_than_two_threads);
     RUN_TEST(pool_frees_without_a_task);
     return test_summary();
