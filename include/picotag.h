@@ -170,19 +170,23 @@ PICOTAG_API void picotag_runner_free(picotag_runner *runner);
  * Weights that the kernel set packed into its own layout are not counted. */
 PICOTAG_API size_t picotag_runner_scratch_bytes(const picotag_runner *runner);
 
-/* The memory a runner holds, in bytes. */
+/* The memory a runner uses, in bytes. */
 typedef struct picotag_runner_memory {
     size_t activation_bytes;       /* the activation buffers of the memory plan */
     size_t kernel_scratch_bytes;   /* the kernel set's working memory, all threads */
     size_t packed_weight_bytes;    /* weights copied into the kernel set's layout; 0 if none */
+    /* int8 weights that the kernels read in place from the model, because
+     * the kernel set does not pack them (the fully connected layer's, and
+     * every convolution's with the reference set). */
+    size_t unpacked_weight_bytes;
     /* Pages of the mapped model file that the runner gave back to the
-     * kernel (madvise MADV_DONTNEED) after packing the weights they hold,
-     * so those weights are not resident twice; 0 for a model loaded from
-     * memory or a kernel set that reads the file's layout. */
+     * operating system (madvise MADV_DONTNEED) after packing the weights
+     * on them, so that those weights are not resident twice. It is 0 for
+     * a model loaded from memory or a kernel set that does not pack. */
     size_t released_weight_bytes;
     /* The largest sum over one operator of its input, residual and output
      * activation bytes, the image and the logits included, although
-     * activation_bytes holds neither: the caller passes both. */
+     * activation_bytes contains neither because the caller passes both. */
     size_t largest_op_bytes;
 } picotag_runner_memory;
 

@@ -256,7 +256,7 @@ static size_t conv_weight_bytes(const picotag_conv2d_params *params) {
 
 /*
  * Gives back the resident pages of a mapped model file that lie wholly
- * inside [data, data + bytes), once the kernel set holds a packed copy, so
+ * inside [data, data + bytes), once the kernel set has a packed copy, so
  * that the weights are not resident twice. The mapping is a read-only
  * MAP_PRIVATE file mapping that nothing writes, so a later read (another
  * runner packing, or the reference kernels) faults the same bytes back in

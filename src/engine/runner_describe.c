@@ -1,4 +1,4 @@
-/* What a runner planned: its values, operators and memory. */
+/* Descriptions of a planned runner: its values, operators and memory. */
 #include <string.h>
 
 #include "engine/runner_internal.h"
@@ -48,6 +48,17 @@ static size_t planned_value_bytes(const picotag_runner *runner, uint32_t v) {
     const runner_value *value = &runner->values[v];
     const uint64_t element_bytes = model_dtype_size(runner->model->values[v].dtype);
     return (size_t)value->height * value->width * value->channels * (size_t)element_bytes;
+}
+
+/* Bytes of an operator's int8 weights: OHWI for CONV2D, [out, in] for
+ * FULLY_CONNECTED. */
+static uint64_t weight_bytes(const picotag_runner *runner, const model_op *op) {
+    const uint64_t in_channels = runner->values[op->input].channels;
+    const uint64_t out_channels = runner->values[op->output].channels;
+    if (op->type == MODEL_OP_CONV2D) {
+        return out_channels * op->kernel_height * op->kernel_width * in_channels;
+    }
+    return out_channels * in_channels;
 }
 
 static uint64_t op_macs(const picotag_runner *runner, const model_op *op) {
@@ -104,6 +115,11 @@ void picotag_runner_memory_usage(const picotag_runner *runner, picotag_runner_me
 
     for (uint32_t i = 0; i < runner->model->op_count; i++) {
         const model_op *op = &runner->model->ops[i];
+        const int has_weights = op->type == MODEL_OP_CONV2D || op->type == MODEL_OP_FULLY_CONNECTED;
+        if (has_weights && runner->ops[i].packed_weights == NULL) {
+            memory->unpacked_weight_bytes += (size_t)weight_bytes(runner, op);
+        }
+
         size_t bytes = planned_value_bytes(runner, op->input) + planned_value_bytes(runner, op->output);
         if (op->type == MODEL_OP_CONV2D && op->residual != MODEL_NONE) {
             bytes += planned_value_bytes(runner, op->residual);

@@ -29,7 +29,7 @@ typedef struct worker {
 } worker;
 
 /*
- * Hand-off of a task. `claim` holds the task's generation in its high 32
+ * Hand-off of a task. `claim` contains the task's generation in its high 32
  * bits and the next unclaimed item in its low 32 bits. Posting a task
  * first closes the claim word under the new generation, then stores the
  * task, and then opens it at item 0. A worker reads the task after it
@@ -37,7 +37,7 @@ typedef struct worker {
  * that same value, so a claim succeeds only if no later post began before
  * it: then the task it read is the task of the item it claimed. All of
  * these accesses are sequentially consistent, which makes that argument
- * hold; they happen a few times per operator, so their cost is nothing
+ * hold. They happen a few times per operator, so their cost is nothing
  * next to the operator's.
  */
 struct thread_pool {

@@ -198,7 +198,7 @@ static void memory_usage_adds_up_to_scratch_bytes(void) {
 }
 
 /* A kernel set that packs weights gives back the mapped file pages of the
- * originals; the logits stay those of the same model loaded from memory. */
+ * originals. The logits stay those of the same model loaded from memory. */
 static void packed_runner_releases_mapped_weights(void) {
     test_model *description = tm_resnet18(26, 64, 64);
     test_model_file file;

@@ -1,8 +1,8 @@
 /*
  * The runner with several threads per run computes the same integers as
- * with one: the logits and every activation value, bit for bit, for every
- * kernel set this CPU supports, on random models and input sizes whose
- * output heights are below, equal to and above the thread count.
+ * with one: the logits and every activation value, bit for bit. The tests
+ * cover every kernel set this CPU supports, random models, and input sizes
+ * whose output heights are below, equal to and above the thread count.
  */
 #include <stdlib.h>
 #include <string.h>
