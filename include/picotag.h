@@ -147,8 +147,10 @@ typedef struct picotag_runner_options {
      * each convolution and max pooling is split by output rows between
      * the calling thread and the workers. The integers computed are the
      * same for every thread count. Workers poll for about 0.2 ms after an
-     * operator and then sleep until the next run. To tag several photos at
-     * once, use one single-threaded runner per photo instead. */
+     * operator (the environment variable PICOTAG_SPIN_MICROSECONDS, 0 to
+     * 1000000, overrides this) and then sleep until the next run. To tag
+     * several photos at once, use one single-threaded runner per photo
+     * instead. */
     int threads;
     /* Non-zero: give every activation value its own buffer, so that
      * picotag_runner_value can read any of them after a run (tests and
