@@ -51,12 +51,16 @@ static void free_network_run(network_run *run) {
     }
 }
 
-static int run_network(const picotag_model *model, const char *kernels, int threads, int height, int width,
-                       const uint8_t *rgb, uint32_t value_count, network_run *run) {
+/* Runs the model once. With keep_all_values, every value is copied into
+ * `run`; without it, buffers share memory as the plan decides and only
+ * the logits are kept. */
+static int run_network(const picotag_model *model, const char *kernels, int threads, int keep_all_values,
+                       int height, int width, const uint8_t *rgb, uint32_t value_count, network_run *run) {
     memset(run, 0, sizeof(*run));
     picotag_runner *runner = NULL;
     picotag_error error;
-    const picotag_runner_options options = {.kernels = kernels, .threads = threads, .keep_all_values = 1};
+    const picotag_runner_options options = {
+        .kernels = kernels, .threads = threads, .keep_all_values = keep_all_values};
     if (!CHECK_STATUS(PICOTAG_OK, picotag_runner_create(model, height, width, &options, &runner, &error),
                       error.message)) {
         return 0;
@@ -64,7 +68,7 @@ static int run_network(const picotag_model *model, const char *kernels, int thre
     CHECK_EQ(threads, picotag_runner_threads(runner));
     CHECK_STATUS(PICOTAG_OK, picotag_runner_run(runner, rgb, run->logits, &error), error.message);
 
-    for (uint32_t v = 0; v < value_count; v++) {
+    for (uint32_t v = 0; keep_all_values && v < value_count; v++) {
         size_t size = 0;
         if (picotag_runner_value(runner, (int)v, NULL, 0, &size, NULL, NULL, NULL) ==
                 PICOTAG_ERROR_INVALID_ARGUMENT &&
@@ -94,14 +98,23 @@ static int compare_thread_counts(const test_model *description, const picotag_mo
             continue;
         }
         network_run expected;
-        run_network(model, set->name, 1, height, width, rgb, description->value_count, &expected);
+        run_network(model, set->name, 1, 1, height, width, rgb, description->value_count, &expected);
 
         for (size_t t = 0; t < THREAD_COUNT_CASES; t++) {
-            network_run actual;
-            run_network(model, set->name, thread_counts[t], height, width, rgb, description->value_count,
-                        &actual);
-            int same = memcmp(actual.logits, expected.logits, logit_bytes) == 0;
+            network_run shared_plan;
+            run_network(model, set->name, thread_counts[t], 0, height, width, rgb, description->value_count,
+                        &shared_plan);
+            int same = memcmp(shared_plan.logits, expected.logits, logit_bytes) == 0;
             if (!same) {
+                printf("  %s, %d threads, %dx%d, shared buffers: logits differ, first: expected %d, got %d\n",
+                       set->name, thread_counts[t], height, width, expected.logits[0], shared_plan.logits[0]);
+            }
+
+            network_run actual;
+            run_network(model, set->name, thread_counts[t], 1, height, width, rgb, description->value_count,
+                        &actual);
+            if (memcmp(actual.logits, expected.logits, logit_bytes) != 0) {
+                same = 0;
                 printf("  %s, %d threads, %dx%d: logits differ, first: expected %d, got %d\n", set->name,
                        thread_counts[t], height, width, expected.logits[0], actual.logits[0]);
             }
