@@ -44,6 +44,8 @@ extern "C" {
 #endif
 
 #define PICOTAG_MAX_CLASSES 4096
+/* The largest `threads` a runner accepts. */
+#define PICOTAG_MAX_THREADS 256
 
 typedef enum picotag_status {
     PICOTAG_OK = 0,
@@ -140,7 +142,16 @@ typedef struct picotag_runner_options {
      * or NULL for the best one this CPU supports. The environment variable
      * PICOTAG_KERNELS overrides NULL. */
     const char *kernels;
-    int threads;               /* 0 or 1: the calling thread only */
+    /* Threads that share each run (latency mode): 0 or 1 runs on the
+     * calling thread only; N > 1 starts N - 1 workers with the runner, and
+     * each convolution and max pooling is split by output rows between
+     * the calling thread and the workers. The integers computed are the
+     * same for every thread count. Workers poll for about 0.2 ms after an
+     * operator (the environment variable PICOTAG_SPIN_MICROSECONDS, 0 to
+     * 1000000, overrides this) and then sleep until the next run. To tag
+     * several photos at once, use one single-threaded runner per photo
+     * instead. */
+    int threads;
     /* Non-zero: give every activation value its own buffer, so that
      * picotag_runner_value can read any of them after a run (tests and
      * debugging). Zero: buffers are shared by the memory plan. */
@@ -157,9 +168,56 @@ PICOTAG_API picotag_status picotag_runner_create(const picotag_model *model, int
 PICOTAG_API void picotag_runner_free(picotag_runner *runner);
 
 /* Bytes of scratch memory this runner allocated: the activation buffers
- * and the kernel set's working memory (im2col rows). Weights that the
- * kernel set packed into its own layout are not counted. */
+ * and the kernel set's working memory (im2col rows, one slice per thread).
+ * Weights that the kernel set packed into its own layout are not counted. */
 PICOTAG_API size_t picotag_runner_scratch_bytes(const picotag_runner *runner);
+
+/* The memory a runner uses, in bytes. */
+typedef struct picotag_runner_memory {
+    size_t activation_bytes;       /* the activation buffers of the memory plan */
+    size_t kernel_scratch_bytes;   /* the kernel set's working memory, all threads */
+    size_t packed_weight_bytes;    /* weights copied into the kernel set's layout; 0 if none */
+    /* int8 weights that the kernels read in place from the model, because
+     * the kernel set does not pack them (the fully connected layer's, and
+     * every convolution's with the reference set). */
+    size_t unpacked_weight_bytes;
+    /* Pages of the mapped model file that the runner gave back to the
+     * operating system (madvise MADV_DONTNEED) after packing the weights
+     * on them, so that those weights are not resident twice. It is 0 for
+     * a model loaded from memory or a kernel set that does not pack. */
+    size_t released_weight_bytes;
+    /* The largest sum over one operator of its input, residual and output
+     * activation bytes, the image and the logits included, although
+     * activation_bytes contains neither because the caller passes both. */
+    size_t largest_op_bytes;
+} picotag_runner_memory;
+
+PICOTAG_API void picotag_runner_memory_usage(const picotag_runner *runner, picotag_runner_memory *memory);
+
+/* Threads that share each run: 1, or the `threads` option. */
+PICOTAG_API int picotag_runner_threads(const picotag_runner *runner);
+
+/* One operator as the runner planned it for its input size. */
+typedef struct picotag_op_info {
+    const char *type;          /* "CONV2D", "MAXPOOL", "GLOBAL_AVGPOOL" or "FULLY_CONNECTED" */
+    int input_height, input_width, input_channels;
+    int output_height, output_width, output_channels;
+    int kernel_height, kernel_width;   /* 0 for GLOBAL_AVGPOOL and FULLY_CONNECTED */
+    int stride_height, stride_width;
+    int has_residual;          /* CONV2D with a fused residual add */
+    /* Multiply-accumulates of one run: output elements x kernel height x
+     * kernel width x input channels for CONV2D, inputs x outputs for
+     * FULLY_CONNECTED, 0 for the pooling operators. */
+    uint64_t macs;
+} picotag_op_info;
+
+/* Operators in the model, in the order they run. */
+PICOTAG_API int picotag_runner_op_count(const picotag_runner *runner);
+
+/* Fills `info` for operator `op_index`, or returns
+ * PICOTAG_ERROR_INVALID_ARGUMENT if there is no such operator. */
+PICOTAG_API picotag_status picotag_runner_op_info(const picotag_runner *runner, int op_index,
+                                                  picotag_op_info *info);
 
 /* Name of the kernel set in use. */
 PICOTAG_API const char *picotag_runner_kernels(const picotag_runner *runner);
@@ -168,6 +226,19 @@ PICOTAG_API const char *picotag_runner_kernels(const picotag_runner *runner);
  * height and width, and 3 channels; `logits` receives one int32 per class. */
 PICOTAG_API picotag_status picotag_runner_run(picotag_runner *runner, const uint8_t *rgb,
                                               int32_t *logits, picotag_error *error);
+
+/* Runs the network like picotag_runner_run and stores the wall-clock
+ * nanoseconds of each operator, in the order they run, in
+ * op_nanoseconds[0 .. picotag_runner_op_count() - 1]; `capacity` is the
+ * array's length in elements. The clock is read on the calling thread
+ * between operators, so with threads > 1 an operator's time runs until its
+ * slowest thread has finished; the times add up to the whole run but for
+ * the clock reads. Returns PICOTAG_ERROR_INVALID_ARGUMENT when
+ * op_nanoseconds is NULL or shorter than the operator count.
+ * picotag_runner_run reads no clock. */
+PICOTAG_API picotag_status picotag_runner_run_profiled(picotag_runner *runner, const uint8_t *rgb,
+                                                       int32_t *logits, uint64_t *op_nanoseconds,
+                                                       size_t capacity, picotag_error *error);
 
 /* Copies the integers of activation value `value_index` from the last run,
  * NHWC, one byte per element, for tests and debugging. The runner must have

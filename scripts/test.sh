@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds picotag three ways (gcc with -Werror,
 # clang with -Werror, gcc with AddressSanitizer and UndefinedBehaviorSanitizer)
-# and runs every test: the C tests under each build, then the Python tests,
-# which compare the C engine with the Python integer reference.
+# and runs every test: the C tests under each build, the thread tests under
+# ThreadSanitizer (clang), then the Python tests, which compare the C engine
+# with the Python integer reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,11 @@ echo "== sanitizer build (ASan + UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPICOTAG_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== ThreadSanitizer build of the thread pool and threaded runner tests"
+CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPICOTAG_SANITIZE_THREAD=ON >/dev/null
+cmake --build build-tsan -j "$jobs" --target test_thread_pool test_runner_threads test_runner_profile
+ctest --test-dir build-tsan --output-on-failure -j "$jobs" -R '^test_(thread_pool|runner_threads|runner_profile)$'
 
 echo "== Python tests (training, export, integer reference, C engine cross-checks)"
 PICOTAG_LIB="$PWD/build/libpicotag.so" PICOTAG_ASAN_TOOL="$PWD/build-asan/src/tools/picotag" \

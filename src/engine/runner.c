@@ -6,50 +6,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "engine/avgpool_multiplier.h"
 #include "engine/memory_plan.h"
-#include "engine/model_internal.h"
-#include "kernels/kernels.h"
-
-#define RUNNER_BUFFER_ALIGNMENT 64u
-
-typedef struct runner_value {
-    uint32_t height;
-    uint32_t width;
-    uint32_t channels;
-    size_t bytes;            /* height * width * channels, one byte per element */
-    uint8_t *data;           /* in the arena; NULL when the value has no buffer */
-} runner_value;
-
-typedef struct runner_op {
-    /* GLOBAL_AVGPOOL: multiplier and shift derived for this input size. */
-    uint32_t avgpool_multiplier;
-    uint32_t avgpool_shift;
-    /* CONV2D: weights in the kernel set's own layout, inside the runner's
-     * packed_weights block, or NULL when the set reads the file's layout
-     * (the reference kernels always do). */
-    const void *packed_weights;
-} runner_op;
-
-struct picotag_runner {
-    const picotag_model *model;
-    const picotag_kernel_set *kernels;
-    uint32_t height;
-    uint32_t width;
-    int threads;
-    int keep_all_values;
-    runner_value *values;
-    runner_op *ops;
-    uint8_t *arena;
-    size_t arena_bytes;
-    /* The packed weights of every CONV2D, and the working memory that one
-     * convolution call of the kernel set needs (im2col rows). */
-    uint8_t *packed_weights;
-    size_t packed_weight_bytes;
-    uint8_t *kernel_scratch;
-    size_t kernel_scratch_bytes;
-};
+#include "engine/runner_internal.h"
 
 static picotag_status choose_kernel_set(const picotag_model *model, const picotag_runner_options *options,
                                         const picotag_kernel_set **kernels, picotag_error *error) {
@@ -279,18 +241,40 @@ static picotag_status plan_memory(picotag_runner *runner, picotag_error *error) 
     return status;
 }
 
-/* Returns the parameters of CONV2D op `op_index`. `image` is the input of
- * this run, or NULL while planning: then the data pointers may be NULL,
- * but shapes, weights, bias and zero point are set. */
-static picotag_conv2d_params conv2d_params(const picotag_runner *runner, uint32_t op_index,
-                                          const uint8_t *image);
-
 /* Returns `bytes` rounded up to the buffer alignment, or 0 on overflow. */
 static size_t round_up_to_alignment(size_t bytes) {
     if (bytes > SIZE_MAX - (RUNNER_BUFFER_ALIGNMENT - 1)) {
         return 0;
     }
     return (bytes + RUNNER_BUFFER_ALIGNMENT - 1) & ~(size_t)(RUNNER_BUFFER_ALIGNMENT - 1);
+}
+
+static size_t conv_weight_bytes(const picotag_conv2d_params *params) {
+    return (size_t)params->output_channels * params->kernel_height * params->kernel_width *
+           params->input_channels;
+}
+
+/*
+ * Gives back the resident pages of a mapped model file that lie wholly
+ * inside [data, data + bytes), once the kernel set has a packed copy, so
+ * that the weights are not resident twice. The mapping is a read-only
+ * MAP_PRIVATE file mapping that nothing writes, so a later read (another
+ * runner packing, or the reference kernels) faults the same bytes back in
+ * from the file. A model loaded from memory is a heap copy and is left
+ * alone, because MADV_DONTNEED would zero anonymous memory.
+ */
+static void release_mapped_pages(picotag_runner *runner, const void *data, size_t bytes) {
+    const picotag_model *model = runner->model;
+    const long page_size = sysconf(_SC_PAGESIZE);
+    if (model->mapping == NULL || data == NULL || page_size <= 0) {
+        return;
+    }
+    const uintptr_t page = (uintptr_t)page_size;
+    const uintptr_t begin = ((uintptr_t)data + page - 1) & ~(page - 1);
+    const uintptr_t end = ((uintptr_t)data + bytes) & ~(page - 1);
+    if (begin < end && madvise((void *)begin, end - begin, MADV_DONTNEED) == 0) {
+        runner->released_weight_bytes += end - begin;
+    }
 }
 
 /*
@@ -313,7 +297,7 @@ static picotag_status prepare_kernels(picotag_runner *runner, picotag_error *err
         if (model->ops[i].type != MODEL_OP_CONV2D) {
             continue;
         }
-        const picotag_conv2d_params params = conv2d_params(runner, i, NULL);
+        const picotag_conv2d_params params = runner_conv2d_params(runner, i, NULL);
         if (kernels->conv2d_u8i8_packed_bytes != NULL) {
             const size_t bytes = kernels->conv2d_u8i8_packed_bytes(&params);
             const size_t rounded = round_up_to_alignment(bytes);
@@ -326,14 +310,16 @@ static picotag_status prepare_kernels(picotag_runner *runner, picotag_error *err
             scratch = bytes > scratch ? bytes : scratch;
         }
     }
-    const size_t scratch_rounded = round_up_to_alignment(scratch);
-    if (overflow || (scratch > 0 && scratch_rounded == 0)) {
+    /* One slice per thread, because concurrent calls must not share it. */
+    const size_t scratch_stride = round_up_to_alignment(scratch);
+    const size_t threads = (size_t)runner->threads;
+    if (overflow || (scratch > 0 && scratch_stride == 0) || scratch_stride > SIZE_MAX / threads) {
         free(offsets);
         return model_fail(model, error, PICOTAG_ERROR_OUT_OF_MEMORY,
                           "kernel set %s: the packed weights or the kernel scratch do not fit in memory",
                           kernels->name);
     }
-    scratch = scratch_rounded;
+    scratch = scratch_stride * threads;
 
     if (packed_total > 0) {
         runner->packed_weights = aligned_alloc(RUNNER_BUFFER_ALIGNMENT, packed_total);
@@ -351,6 +337,7 @@ static picotag_status prepare_kernels(picotag_runner *runner, picotag_error *err
     }
     runner->packed_weight_bytes = packed_total;
     runner->kernel_scratch_bytes = scratch;
+    runner->kernel_scratch_stride = scratch_stride;
     if (scratch > 0) {
         memset(runner->kernel_scratch, 0, scratch);
     }
@@ -360,12 +347,42 @@ static picotag_status prepare_kernels(picotag_runner *runner, picotag_error *err
             if (model->ops[i].type != MODEL_OP_CONV2D) {
                 continue;
             }
-            const picotag_conv2d_params params = conv2d_params(runner, i, NULL);
+            const picotag_conv2d_params params = runner_conv2d_params(runner, i, NULL);
             kernels->conv2d_u8i8_pack(&params, runner->packed_weights + offsets[i]);
             runner->ops[i].packed_weights = runner->packed_weights + offsets[i];
+            release_mapped_pages(runner, params.weight, conv_weight_bytes(&params));
         }
     }
     free(offsets);
+    return PICOTAG_OK;
+}
+
+/* How long an idle worker polls for the next operator before it sleeps,
+ * in microseconds. Operators of a run follow each other within
+ * microseconds, so a worker that spins this long reaches the next one
+ * without a system call, and one that waits longer (between photos) gives
+ * its core back. The environment variable PICOTAG_SPIN_MICROSECONDS (0 to
+ * 1000000) overrides it, for measuring the wait on a given machine. */
+#define RUNNER_SPIN_MICROSECONDS 200
+#define RUNNER_MAX_SPIN_MICROSECONDS 1000000
+
+static uint64_t spin_nanoseconds(void) {
+    const char *text = getenv("PICOTAG_SPIN_MICROSECONDS");
+    if (text != NULL && text[0] != '\0') {
+        char *end = NULL;
+        const long value = strtol(text, &end, 10);
+        if (*end == '\0' && value >= 0 && value <= RUNNER_MAX_SPIN_MICROSECONDS) {
+            return (uint64_t)value * 1000u;
+        }
+    }
+    return (uint64_t)RUNNER_SPIN_MICROSECONDS * 1000u;
+}
+
+static picotag_status start_thread_pool(picotag_runner *runner, picotag_error *error) {
+    if (thread_pool_create(runner->threads, spin_nanoseconds(), &runner->pool) != PICOTAG_OK) {
+        return model_fail(runner->model, error, PICOTAG_ERROR_OUT_OF_MEMORY,
+                          "cannot start %d worker threads", runner->threads - 1);
+    }
     return PICOTAG_OK;
 }
 
@@ -373,6 +390,7 @@ void picotag_runner_free(picotag_runner *runner) {
     if (runner == NULL) {
         return;
     }
+    thread_pool_free(runner->pool);
     free(runner->packed_weights);
     free(runner->kernel_scratch);
     free(runner->arena);
@@ -381,11 +399,6 @@ void picotag_runner_free(picotag_runner *runner) {
     free(runner);
 }
 
-/*
- * NOTE: `threads` above 1 is accepted, but every operator still runs on
- * the calling thread. The kernels take output row ranges so that a thread
- * pool can split them.
- */
 picotag_status picotag_runner_create(const picotag_model *model, int height, int width,
                                      const picotag_runner_options *options, picotag_runner **runner,
                                      picotag_error *error) {
@@ -401,9 +414,10 @@ picotag_status picotag_runner_create(const picotag_model *model, int height, int
                           "input size %dx%d is invalid; height and width must be at least 1 pixel",
                           height, width);
     }
-    if (options != NULL && options->threads < 0) {
+    if (options != NULL && (options->threads < 0 || options->threads > PICOTAG_MAX_THREADS)) {
         return model_fail(model, error, PICOTAG_ERROR_INVALID_ARGUMENT,
-                          "threads is %d; use 0 or 1 for the calling thread", options->threads);
+                          "threads is %d; use 0 or 1 for the calling thread, or up to %d",
+                          options->threads, PICOTAG_MAX_THREADS);
     }
 
     const picotag_kernel_set *kernels = NULL;
@@ -436,6 +450,9 @@ picotag_status picotag_runner_create(const picotag_model *model, int height, int
     if (status == PICOTAG_OK) {
         status = prepare_kernels(created, error);
     }
+    if (status == PICOTAG_OK && created->threads > 1) {
+        status = start_thread_pool(created, error);
+    }
     if (status != PICOTAG_OK) {
         picotag_runner_free(created);
         return status;
@@ -454,20 +471,15 @@ const char *picotag_runner_kernels(const picotag_runner *runner) {
     return runner != NULL ? runner->kernels->name : NULL;
 }
 
-/* Returns the bytes of value `v`; value 0 is the image of this run. */
-static const uint8_t *value_data(const picotag_runner *runner, uint32_t v, const uint8_t *image) {
-    return v == 0 ? image : runner->values[v].data;
-}
-
-static picotag_conv2d_params conv2d_params(const picotag_runner *runner, uint32_t op_index,
-                                          const uint8_t *image) {
+picotag_conv2d_params runner_conv2d_params(const picotag_runner *runner, uint32_t op_index,
+                                           const uint8_t *image) {
     const model_op *op = &runner->model->ops[op_index];
     const runner_value *in = &runner->values[op->input];
     const runner_value *out = &runner->values[op->output];
     const model_value *out_info = &runner->model->values[op->output];
 
     picotag_conv2d_params params = {
-        .input = value_data(runner, op->input, image),
+        .input = runner_value_data(runner, op->input, image),
         .input_height = in->height,
         .input_width = in->width,
         .input_channels = in->channels,
@@ -493,136 +505,11 @@ static picotag_conv2d_params conv2d_params(const picotag_runner *runner, uint32_
         .scratch = runner->kernel_scratch,
     };
     if (op->residual != MODEL_NONE) {
-        params.residual = value_data(runner, op->residual, image);
+        params.residual = runner_value_data(runner, op->residual, image);
         params.residual_dtype = runner->model->values[op->residual].dtype == MODEL_DTYPE_I8
                                     ? PICOTAG_ACTIVATION_I8
                                     : PICOTAG_ACTIVATION_U8;
         params.residual_multiplier = op->residual_multiplier;
     }
     return params;
-}
-
-static void run_conv2d(const picotag_runner *runner, uint32_t op_index, const uint8_t *image) {
-    const picotag_conv2d_params params = conv2d_params(runner, op_index, image);
-    runner->kernels->conv2d_u8i8(&params);
-}
-
-static void run_maxpool(const picotag_runner *runner, const model_op *op, const uint8_t *image) {
-    const runner_value *in = &runner->values[op->input];
-    const runner_value *out = &runner->values[op->output];
-    const picotag_maxpool_params params = {
-        .input = value_data(runner, op->input, image),
-        .input_height = in->height,
-        .input_width = in->width,
-        .channels = in->channels,
-        .kernel_height = op->kernel_height,
-        .kernel_width = op->kernel_width,
-        .stride_height = op->stride_height,
-        .stride_width = op->stride_width,
-        .pad_height = op->pad_height,
-        .pad_width = op->pad_width,
-        .output = out->data,
-        .output_height = out->height,
-        .output_width = out->width,
-        .output_row_begin = 0,
-        .output_row_end = out->height,
-    };
-    runner->kernels->maxpool_u8(&params);
-}
-
-static void run_global_avgpool(const picotag_runner *runner, const model_op *op, uint32_t op_index,
-                               const uint8_t *image) {
-    const runner_value *in = &runner->values[op->input];
-    const picotag_global_avgpool_params params = {
-        .input = value_data(runner, op->input, image),
-        .input_height = in->height,
-        .input_width = in->width,
-        .channels = in->channels,
-        .multiplier = runner->ops[op_index].avgpool_multiplier,
-        .shift = runner->ops[op_index].avgpool_shift,
-        .output = runner->values[op->output].data,
-    };
-    runner->kernels->global_avgpool_u8(&params);
-}
-
-static void run_fully_connected(const picotag_runner *runner, const model_op *op, uint32_t op_index,
-                                int32_t *logits) {
-    const picotag_fully_connected_params params = {
-        .input = runner->values[op->input].data,
-        .input_channels = runner->values[op->input].channels,
-        .weight = op->weight,
-        .packed_weights = runner->ops[op_index].packed_weights,
-        .bias = op->bias,
-        .output = logits,
-        .output_channels = runner->values[op->output].channels,
-    };
-    runner->kernels->fully_connected_u8i8(&params);
-}
-
-picotag_status picotag_runner_run(picotag_runner *runner, const uint8_t *rgb, int32_t *logits,
-                                  picotag_error *error) {
-    if (runner == NULL || rgb == NULL || logits == NULL) {
-        return picotag_error_set(error, PICOTAG_ERROR_INVALID_ARGUMENT,
-                                 "picotag_runner_run: runner, rgb and logits must not be NULL");
-    }
-    const picotag_model *model = runner->model;
-
-    const uint8_t *image = rgb;
-    if (runner->keep_all_values) {
-        memcpy(runner->values[0].data, rgb, runner->values[0].bytes);
-        image = runner->values[0].data;
-    }
-
-    for (uint32_t i = 0; i < model->op_count; i++) {
-        const model_op *op = &model->ops[i];
-        switch (op->type) {
-        case MODEL_OP_CONV2D:
-            run_conv2d(runner, i, image);
-            break;
-        case MODEL_OP_MAXPOOL:
-            run_maxpool(runner, op, image);
-            break;
-        case MODEL_OP_GLOBAL_AVGPOOL:
-            run_global_avgpool(runner, op, i, image);
-            break;
-        default:
-            run_fully_connected(runner, op, i, logits);
-            break;
-        }
-    }
-
-    picotag_error_clear(error);
-    return PICOTAG_OK;
-}
-
-picotag_status picotag_runner_value(const picotag_runner *runner, int value_index, void *out,
-                                    size_t capacity, size_t *size, int *height, int *width,
-                                    int *channels) {
-    if (runner == NULL || !runner->keep_all_values || value_index < 0 ||
-        (uint32_t)value_index >= runner->model->value_count) {
-        return PICOTAG_ERROR_INVALID_ARGUMENT;
-    }
-    const runner_value *value = &runner->values[value_index];
-    if (value->data == NULL) {
-        /* The logits, or a value that no operator writes. */
-        return PICOTAG_ERROR_INVALID_ARGUMENT;
-    }
-
-    if (size != NULL) {
-        *size = value->bytes;
-    }
-    if (height != NULL) {
-        *height = (int)value->height;
-    }
-    if (width != NULL) {
-        *width = (int)value->width;
-    }
-    if (channels != NULL) {
-        *channels = (int)value->channels;
-    }
-    if (out == NULL || capacity < value->bytes) {
-        return PICOTAG_ERROR_INVALID_ARGUMENT;
-    }
-    memcpy(out, value->data, value->bytes);
-    return PICOTAG_OK;
 }

@@ -15,6 +15,7 @@ enum {
 
 /* Each subcommand receives its own arguments: argv[0] is the subcommand
  * name, and it returns an exit status. */
+int command_bench(int argc, char **argv);
 int command_eval(int argc, char **argv);
 int command_info(int argc, char **argv);
 int command_logits(int argc, char **argv);

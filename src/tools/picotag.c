@@ -12,6 +12,7 @@ typedef struct subcommand {
 } subcommand;
 
 static const subcommand subcommands[] = {
+    {"bench", command_bench, "time a model's network and operators, report its memory"},
     {"eval", command_eval, "measure a model's mAP, precision and recall on labelled photos"},
     {"info", command_info, "show a model file's graph, preprocessing, labels and provenance"},
     {"logits", command_logits, "run a model on raw RGB bytes and print the int32 logits"},

@@ -3,6 +3,7 @@
  * library could reach is wrapped at link time (-Wl,--wrap=...), and the
  * wrappers count calls while a run is in progress.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +23,9 @@ void *__wrap_realloc(void *pointer, size_t size);
 int __wrap_posix_memalign(void **pointer, size_t alignment, size_t size);
 void *__wrap_aligned_alloc(size_t alignment, size_t size);
 
-static int counting;
-static int allocations_while_counting;
+/* Atomic, because worker threads could allocate too. */
+static atomic_int counting;
+static atomic_int allocations_while_counting;
 
 void *__wrap_malloc(size_t size) {
     allocations_while_counting += counting;
@@ -50,7 +52,7 @@ void *__wrap_aligned_alloc(size_t alignment, size_t size) {
     return __real_aligned_alloc(alignment, size);
 }
 
-static void run_allocates_nothing(int keep_all_values) {
+static void run_allocates_nothing(int keep_all_values, int threads) {
     test_model *description = tm_mini_resnet(11);
     test_model_file file;
     CHECK_EQ(0, tm_serialize(description, &file));
@@ -62,7 +64,7 @@ static void run_allocates_nothing(int keep_all_values) {
 
     const int height = 40, width = 36;
     picotag_runner *runner = NULL;
-    const picotag_runner_options options = {.kernels = NULL, .threads = 1, .keep_all_values = keep_all_values};
+    const picotag_runner_options options = {.kernels = NULL, .threads = threads, .keep_all_values = keep_all_values};
     const int allocations_before_create = allocations_while_counting;
     status = picotag_runner_create(model, height, width, &options, &runner, &error);
     CHECK_STATUS(PICOTAG_OK, status, error.message);
@@ -90,11 +92,17 @@ static void run_allocates_nothing(int keep_all_values) {
 }
 
 static void runner_run_allocates_nothing_with_shared_plan(void) {
-    run_allocates_nothing(0);
+    run_allocates_nothing(0, 1);
 }
 
 static void runner_run_allocates_nothing_keeping_values(void) {
-    run_allocates_nothing(1);
+    run_allocates_nothing(1, 1);
+}
+
+/* The workers are started with the runner; a run only hands them rows. */
+static void runner_run_allocates_nothing_with_threads(void) {
+    run_allocates_nothing(0, 2);
+    run_allocates_nothing(1, 3);
 }
 
 /* The wrappers must see the library's allocations, or the test above could
@@ -125,6 +133,7 @@ static void wrappers_see_library_allocations(void) {
 int main(void) {
     RUN_TEST(runner_run_allocates_nothing_with_shared_plan);
     RUN_TEST(runner_run_allocates_nothing_keeping_values);
+    RUN_TEST(runner_run_allocates_nothing_with_threads);
     RUN_TEST(wrappers_see_library_allocations);
     return test_summary();
 }

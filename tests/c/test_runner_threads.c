@@ -1,0 +1,233 @@
+/*
+ * The runner with several threads per run computes the same integers as
+ * with one: the logits and every activation value, bit for bit. The tests
+ * cover every kernel set this CPU supports, random models, and input sizes
+ * whose output heights are below, equal to and above the thread count.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "picotag.h"
+#include "test_check.h"
+#include "test_model_writer.h"
+
+static const int thread_counts[] = {2, 3, 5};
+#define THREAD_COUNT_CASES (sizeof(thread_counts) / sizeof(thread_counts[0]))
+
+static picotag_model *load_test_model(const test_model *description) {
+    test_model_file file;
+    if (tm_serialize(description, &file) != 0) {
+        return NULL;
+    }
+    picotag_model *model = NULL;
+    picotag_error error;
+    CHECK_STATUS(PICOTAG_OK, picotag_model_load_memory(file.bytes, file.size, "threads.ptm", &model, &error),
+                 error.message);
+    tm_file_free(&file);
+    return model;
+}
+
+static uint8_t *random_image(int height, int width, uint32_t seed) {
+    uint8_t *rgb = malloc((size_t)height * width * 3);
+    uint32_t state = seed * 2654435761u + 3;
+    for (size_t i = 0; i < (size_t)height * width * 3; i++) {
+        state = state * 1664525u + 1013904223u;
+        rgb[i] = (uint8_t)(state >> 24);
+    }
+    return rgb;
+}
+
+/* The logits and every value of one run with keep_all_values. */
+typedef struct network_run {
+    int32_t logits[PICOTAG_MAX_CLASSES];
+    uint8_t *values[TM_MAX_VALUES];
+    size_t sizes[TM_MAX_VALUES];
+} network_run;
+
+static void free_network_run(network_run *run) {
+    for (int v = 0; v < TM_MAX_VALUES; v++) {
+        free(run->values[v]);
+    }
+}
+
+/* Runs the model once. With keep_all_values, every value is copied into
+ * `run`; without it, buffers share memory as the plan decides and only
+ * the logits are kept. */
+static int run_network(const picotag_model *model, const char *kernels, int threads, int keep_all_values,
+                       int height, int width, const uint8_t *rgb, uint32_t value_count, network_run *run) {
+    memset(run, 0, sizeof(*run));
+    picotag_runner *runner = NULL;
+    picotag_error error;
+    const picotag_runner_options options = {
+        .kernels = kernels, .threads = threads, .keep_all_values = keep_all_values};
+    if (!CHECK_STATUS(PICOTAG_OK, picotag_runner_create(model, height, width, &options, &runner, &error),
+                      error.message)) {
+        return 0;
+    }
+    CHECK_EQ(threads, picotag_runner_threads(runner));
+    CHECK_STATUS(PICOTAG_OK, picotag_runner_run(runner, rgb, run->logits, &error), error.message);
+
+    for (uint32_t v = 0; keep_all_values && v < value_count; v++) {
+        size_t size = 0;
+        if (picotag_runner_value(runner, (int)v, NULL, 0, &size, NULL, NULL, NULL) ==
+                PICOTAG_ERROR_INVALID_ARGUMENT &&
+            size == 0) {
+            continue;  /* the logits, which have no buffer */
+        }
+        run->values[v] = malloc(size);
+        run->sizes[v] = size;
+        CHECK_STATUS(PICOTAG_OK,
+                     picotag_runner_value(runner, (int)v, run->values[v], size, NULL, NULL, NULL, NULL), "");
+    }
+    picotag_runner_free(runner);
+    return 1;
+}
+
+/* Returns the number of (kernel set, thread count) pairs whose logits or
+ * values differ from the same set on one thread. */
+static int compare_thread_counts(const test_model *description, const picotag_model *model, int height,
+                                 int width, uint32_t image_seed) {
+    uint8_t *rgb = random_image(height, width, image_seed);
+    const size_t logit_bytes = sizeof(int32_t) * (size_t)picotag_model_class_count(model);
+    int failing = 0;
+
+    for (size_t s = 0; s < picotag_kernel_set_count(); s++) {
+        const picotag_kernel_set *set = picotag_kernel_set_at(s);
+        if (!set->is_supported()) {
+            continue;
+        }
+        network_run expected;
+        run_network(model, set->name, 1, 1, height, width, rgb, description->value_count, &expected);
+
+        for (size_t t = 0; t < THREAD_COUNT_CASES; t++) {
+            network_run shared_plan;
+            run_network(model, set->name, thread_counts[t], 0, height, width, rgb, description->value_count,
+                        &shared_plan);
+            int same = memcmp(shared_plan.logits, expected.logits, logit_bytes) == 0;
+            if (!same) {
+                printf("  %s, %d threads, %dx%d, shared buffers: logits differ, first: expected %d, got %d\n",
+                       set->name, thread_counts[t], height, width, expected.logits[0], shared_plan.logits[0]);
+            }
+
+            network_run actual;
+            run_network(model, set->name, thread_counts[t], 1, height, width, rgb, description->value_count,
+                        &actual);
+            if (memcmp(actual.logits, expected.logits, logit_bytes) != 0) {
+                same = 0;
+                printf("  %s, %d threads, %dx%d: logits differ, first: expected %d, got %d\n", set->name,
+                       thread_counts[t], height, width, expected.logits[0], actual.logits[0]);
+            }
+            for (uint32_t v = 0; v < description->value_count; v++) {
+                if (expected.values[v] == NULL) {
+                    continue;
+                }
+                if (actual.sizes[v] != expected.sizes[v] ||
+                    memcmp(actual.values[v], expected.values[v], expected.sizes[v]) != 0) {
+                    printf("  %s, %d threads, %dx%d: value %u differs\n", set->name, thread_counts[t], height,
+                           width, v);
+                    same = 0;
+                }
+            }
+            failing += !same;
+            free_network_run(&actual);
+        }
+        free_network_run(&expected);
+    }
+    free(rgb);
+    return failing;
+}
+
+static void threads_match_one_thread_on_mini_resnet(void) {
+    /* Output heights run from 1 (every thread but one idle) upward. */
+    static const int sizes[][2] = {{1, 1}, {3, 40}, {9, 9}, {17, 23}, {40, 36}};
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        test_model *description = tm_mini_resnet(seed);
+        picotag_model *model = load_test_model(description);
+        for (size_t i = 0; model != NULL && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+            CHECK_EQ(0, compare_thread_counts(description, model, sizes[i][0], sizes[i][1],
+                                              (uint32_t)(seed * 10 + i)));
+        }
+        picotag_model_free(model);
+        tm_destroy(description);
+    }
+}
+
+static void threads_match_one_thread_on_resnet18(void) {
+    static const int sizes[][2] = {{64, 64}, {45, 37}};
+    test_model *description = tm_resnet18(7, 16, 64);
+    picotag_model *model = load_test_model(description);
+    for (size_t i = 0; model != NULL && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        CHECK_EQ(0, compare_thread_counts(description, model, sizes[i][0], sizes[i][1], (uint32_t)(200 + i)));
+    }
+    picotag_model_free(model);
+    tm_destroy(description);
+}
+
+/* A runner is reused for many runs: later runs give the first run's logits. */
+static void threaded_runner_repeats_its_logits(void) {
+    test_model *description = tm_mini_resnet(4);
+    picotag_model *model = load_test_model(description);
+    uint8_t *rgb = random_image(33, 31, 4);
+    picotag_error error;
+    picotag_runner *runner = NULL;
+    const picotag_runner_options options = {.kernels = NULL, .threads = 3, .keep_all_values = 0};
+    CHECK_STATUS(PICOTAG_OK, picotag_runner_create(model, 33, 31, &options, &runner, &error), error.message);
+
+    int32_t first[PICOTAG_MAX_CLASSES];
+    int32_t again[PICOTAG_MAX_CLASSES];
+    const size_t logit_bytes = sizeof(int32_t) * (size_t)picotag_model_class_count(model);
+    CHECK_STATUS(PICOTAG_OK, picotag_runner_run(runner, rgb, first, &error), error.message);
+    int differing_runs = 0;
+    for (int repeat = 0; repeat < 200; repeat++) {
+        CHECK_STATUS(PICOTAG_OK, picotag_runner_run(runner, rgb, again, &error), error.message);
+        differing_runs += memcmp(first, again, logit_bytes) != 0;
+    }
+    CHECK_EQ(0, differing_runs);
+
+    picotag_runner_free(runner);
+    free(rgb);
+    picotag_model_free(model);
+    tm_destroy(description);
+}
+
+static void runner_rejects_too_many_threads(void) {
+    test_model *description = tm_tiny_model(2);
+    picotag_model *model = load_test_model(description);
+    picotag_error error;
+    picotag_runner *runner = NULL;
+    const picotag_runner_options options = {.kernels = NULL, .threads = PICOTAG_MAX_THREADS + 1};
+    CHECK_STATUS(PICOTAG_ERROR_INVALID_ARGUMENT,
+                 picotag_runner_create(model, 16, 16, &options, &runner, &error), error.message);
+    CHECK_CONTAINS(error.message, "threads is 257");
+    CHECK(runner == NULL);
+    picotag_model_free(model);
+    tm_destroy(description);
+}
+
+/* Creating and freeing runners with workers that never ran a task joins
+ * them; ASan and TSan builds report a leak or race here if it does not. */
+static void threaded_runner_frees_without_a_run(void) {
+    test_model *description = tm_tiny_model(5);
+    picotag_model *model = load_test_model(description);
+    int created = 0;
+    for (int threads = 2; threads <= 8; threads++) {
+        picotag_error error;
+        picotag_runner *runner = NULL;
+        const picotag_runner_options options = {.kernels = NULL, .threads = threads};
+        created += picotag_runner_create(model, 16, 16, &options, &runner, &error) == PICOTAG_OK;
+        picotag_runner_free(runner);
+    }
+    CHECK_EQ(7, created);
+    picotag_model_free(model);
+    tm_destroy(description);
+}
+
+int main(void) {
+    RUN_TEST(threads_match_one_thread_on_mini_resnet);
+    RUN_TEST(threads_match_one_thread_on_resnet18);
+    RUN_TEST(threaded_runner_repeats_its_logits);
+    RUN_TEST(runner_rejects_too_many_threads);
+    RUN_TEST(threaded_runner_frees_without_a_run);
+    return test_summary();
+}
