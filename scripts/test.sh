@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds picotag three ways (gcc with -Werror,
 # clang with -Werror, gcc with AddressSanitizer and UndefinedBehaviorSanitizer)
-# and runs every test: the C tests under each build, then the Python tests,
+# and runs every test: the C tests under each build, then the engine and
+# kernel tests of an aarch64 cross build under qemu, then the Python tests,
 # which compare the C engine with the Python integer reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,12 @@ echo "== sanitizer build (ASan + UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPICOTAG_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== aarch64 cross build, tests under qemu"
+cmake -S . -B build-aarch64 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPICOTAG_WERROR=ON -DPICOTAG_ENGINE_ONLY=ON \
+  -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake >/dev/null
+cmake --build build-aarch64 -j "$jobs"
+ctest --test-dir build-aarch64 --output-on-failure -j "$jobs"
 
 echo "== Python tests (training, export, integer reference, C engine cross-checks)"
 PICOTAG_LIB="$PWD/build/libpicotag.so" PICOTAG_ASAN_TOOL="$PWD/build-asan/src/tools/picotag" \
