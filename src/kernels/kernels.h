@@ -178,7 +178,7 @@ extern const picotag_kernel_set picotag_avx2_kernel_set;
 #endif
 
 #if defined(PICOTAG_ARM_KERNELS)
-/* AArch64 kernel sets (src/kernels/arm): i8mm (SUDOT of FEAT_I8MM), dotprod
+/* AArch64 kernel sets (src/kernels/arm): i8mm (USMMLA of FEAT_I8MM), dotprod
  * (SDOT of FEAT_DotProd) and neon (SMLAL of baseline Advanced SIMD). Their
  * convolutions and max pooling are their own. Global average pooling and
  * the fully connected layer use the reference kernels. */

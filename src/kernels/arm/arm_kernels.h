@@ -7,7 +7,7 @@
 
 void picotag_conv2d_u8i8_4x16_rhu_neon(const picotag_conv2d_params *params);
 void picotag_conv2d_u8i8_4x16c4_rhu_dotprod(const picotag_conv2d_params *params);
-void picotag_conv2d_u8i8_4x16c4_rhu_i8mm(const picotag_conv2d_params *params);
+void picotag_conv2d_u8i8_4x16c8_rhu_i8mm(const picotag_conv2d_params *params);
 
 void picotag_maxpool_u8_16c_neon(const picotag_maxpool_params *params);
 

@@ -37,8 +37,9 @@
  * padded with zeros to a multiple of it. */
 #define CONV2D_ARM_K_STEP 8u
 /* Zero bytes after the packed weights, so that a micro-kernel may load a
- * full tile's 64 bytes of one k group for the last, partial block. */
-#define CONV2D_ARM_PACKED_TAIL_BYTES 64u
+ * full tile's 16 channels of one k group (up to 128 bytes) for the last,
+ * partial block. */
+#define CONV2D_ARM_PACKED_TAIL_BYTES 128u
 /* Bytes of im2col rows per pixel block. 64 KiB is an estimate for phone
  * cores with 64 KiB L1 and 256 KiB or more L2; it is not tuned on any. */
 #define CONV2D_ARM_BLOCK_BYTES (64u * 1024u)
@@ -55,10 +56,10 @@
  *   CONV2D_ARM_PACKED_TAIL_BYTES zero bytes.
  *
  * That is at most O * K bytes of weights plus 7 bytes of K padding and 4 of
- * bias per output channel, plus 63 + 64 bytes.
+ * bias per output channel, plus 63 + 128 bytes.
  */
 typedef struct conv2d_arm_layout {
-    uint32_t group;          /* consecutive k per channel: 1 (SMLAL) or 4 (SDOT, SUDOT) */
+    uint32_t group;          /* consecutive k per channel: 1 (SMLAL), 4 (SDOT) or 8 (USMMLA) */
     int signed_activations;  /* 1: the kernel reads A ^ 0x80 = A - 128 as int8 */
 } conv2d_arm_layout;
 
