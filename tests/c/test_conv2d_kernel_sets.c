@@ -399,6 +399,30 @@ static void conv2d_sets_match_reference_on_pointwise_windows(void) {
     CHECK_EQ(0, failing);
 }
 
+/* Padded 3x3 and 7x7 windows over channel counts that fill the Arm sets'
+ * K step, which read A through tap pointers: padded taps point at the
+ * zero point, or at a row of zeros without one. */
+static void conv2d_sets_match_reference_on_indirect_windows(void) {
+    static const uint32_t input_channels[] = {8, 16, 24};
+    int failing = 0;
+    for (size_t i = 0; i < sizeof(input_channels) / sizeof(input_channels[0]); i++) {
+        for (uint32_t kernel = 3; kernel <= 7; kernel += 4) {
+            for (uint32_t stride = 1; stride <= 2; stride++) {
+                for (int zero_point = 0; zero_point <= 1; zero_point++) {
+                    const conv_shape shape = {
+                        .in_h = 9, .in_w = 6, .in_c = input_channels[i], .out_c = 20,
+                        .kernel_h = kernel, .kernel_w = kernel, .stride_h = stride, .stride_w = stride,
+                        .pad_h = kernel / 2, .pad_w = kernel / 2 - (uint32_t)zero_point,
+                        .zero_point = zero_point, .residual = (int)(i % 3), .output_i8 = (int)(stride % 2),
+                    };
+                    failing += compare_shape(&shape);
+                }
+            }
+        }
+    }
+    CHECK_EQ(0, failing);
+}
+
 /*
  * Accumulators at the model loader's bound |bias| + 255 * sum |w| < 2^31:
  * about 65,790 taps of weight -128 or 127 against inputs of 0 or 255, with
@@ -612,6 +636,7 @@ int main(void) {
     RUN_TEST(conv2d_sets_match_reference_on_odd_channel_counts);
     RUN_TEST(conv2d_sets_match_reference_on_tiny_and_large_tensors);
     RUN_TEST(conv2d_sets_match_reference_on_pointwise_windows);
+    RUN_TEST(conv2d_sets_match_reference_on_indirect_windows);
     RUN_TEST(conv2d_sets_match_reference_at_accumulator_bound);
     RUN_TEST(conv2d_sets_match_reference_at_extreme_requantization);
     RUN_TEST(conv2d_sets_write_only_requested_rows);

@@ -2,13 +2,22 @@
  * convolution kernels, compiled for baseline armv8-a. */
 #include "kernels/arm/conv2d_arm.h"
 
-void conv2d_arm_make_plan(const picotag_conv2d_params *params, conv2d_arm_plan *plan) {
-    const uint32_t taps = params->kernel_height * params->kernel_width;
-    plan->k = taps * params->input_channels;
-    plan->k_padded = (plan->k + CONV2D_ARM_K_STEP - 1) / CONV2D_ARM_K_STEP * CONV2D_ARM_K_STEP;
+static conv2d_arm_a_source choose_a_source(const picotag_conv2d_params *params, uint32_t taps) {
+    if (params->input_channels % CONV2D_ARM_K_STEP != 0) {
+        return CONV2D_ARM_A_IM2COL;
+    }
     /* A 1x1 window has no padding (pad <= kernel - 1). */
-    plan->direct = taps == 1 && params->pad_height == 0 && params->pad_width == 0 &&
-                   params->input_channels % CONV2D_ARM_K_STEP == 0;
+    if (taps == 1 && params->pad_height == 0 && params->pad_width == 0) {
+        return CONV2D_ARM_A_DIRECT;
+    }
+    return CONV2D_ARM_A_INDIRECT;
+}
+
+void conv2d_arm_make_plan(const picotag_conv2d_params *params, conv2d_arm_plan *plan) {
+    plan->taps = params->kernel_height * params->kernel_width;
+    plan->k = plan->taps * params->input_channels;
+    plan->k_padded = (plan->k + CONV2D_ARM_K_STEP - 1) / CONV2D_ARM_K_STEP * CONV2D_ARM_K_STEP;
+    plan->a_source = choose_a_source(params, plan->taps);
 
     const size_t output_pixels = (size_t)params->output_height * params->output_width;
     size_t block_pixels = CONV2D_ARM_BLOCK_BYTES / plan->k_padded;
@@ -20,7 +29,22 @@ void conv2d_arm_make_plan(const picotag_conv2d_params *params, conv2d_arm_plan *
         block_pixels = output_pixels;
     }
     plan->block_pixels = block_pixels;
-    plan->scratch_bytes = plan->direct ? 0 : block_pixels * plan->k_padded;
+
+    plan->zero_row_bytes = 0;
+    switch (plan->a_source) {
+    case CONV2D_ARM_A_DIRECT:
+        plan->scratch_bytes = 0;
+        break;
+    case CONV2D_ARM_A_INDIRECT:
+        if (params->input_zero_point == NULL) {
+            plan->zero_row_bytes = ((size_t)params->input_channels + 63u) & ~(size_t)63u;
+        }
+        plan->scratch_bytes = plan->zero_row_bytes + block_pixels * plan->taps * sizeof(const uint8_t *);
+        break;
+    default:
+        plan->scratch_bytes = block_pixels * plan->k_padded;
+        break;
+    }
 }
 
 size_t conv2d_arm_scratch_bytes(const picotag_conv2d_params *params) {
@@ -143,6 +167,33 @@ static void write_patch(uint8_t *row, const picotag_conv2d_params *params, const
     memset(row, 0, plan->k_padded - (size_t)(row - row_start));
 }
 
+/* Writes the tap pointers of output pixels [first, first + count), taps
+ * per pixel in OHWI tap order: the first input byte of each tap, or
+ * `padding` (C bytes of the zero point, or of zeros) for a padded tap. */
+static void write_indirection(const picotag_conv2d_params *params, const conv2d_arm_plan *plan, size_t first,
+                              size_t count, const uint8_t *padding, const uint8_t **pointers) {
+    const size_t channels = params->input_channels;
+    for (size_t i = 0; i < count; i++) {
+        const size_t pixel = first + i;
+        const int64_t first_y = (int64_t)(pixel / params->output_width) * params->stride_height -
+                                params->pad_height;
+        const int64_t first_x = (int64_t)(pixel % params->output_width) * params->stride_width -
+                                params->pad_width;
+        const uint8_t **taps = pointers + i * plan->taps;
+
+        for (uint32_t ky = 0; ky < params->kernel_height; ky++) {
+            const int64_t in_y = first_y + ky;
+            for (uint32_t kx = 0; kx < params->kernel_width; kx++) {
+                const int64_t in_x = first_x + kx;
+                const int inside = in_y >= 0 && in_y < params->input_height && in_x >= 0 &&
+                                   in_x < params->input_width;
+                *taps++ = inside ? params->input + ((size_t)in_y * params->input_width + (size_t)in_x) * channels
+                                 : padding;
+            }
+        }
+    }
+}
+
 /* Returns the A row of an output pixel on the direct path: the input pixel
  * under its 1x1 window. */
 static const uint8_t *direct_row(const picotag_conv2d_params *params, size_t pixel) {
@@ -159,18 +210,32 @@ void conv2d_arm_run(const picotag_conv2d_params *params, conv2d_arm_tile_fn tile
     const int8_t *weights = (const int8_t *)params->packed_weights + packed_bias_bytes(output_channels);
     uint8_t *scratch = params->scratch;
 
+    /* INDIRECT: the tap pointers follow the zero row in scratch. */
+    const int indirect = plan.a_source == CONV2D_ARM_A_INDIRECT;
+    const uint8_t **pointers = indirect ? (const uint8_t **)(void *)(scratch + plan.zero_row_bytes) : NULL;
+    const uint8_t *padding = params->input_zero_point;
+    if (indirect && padding == NULL) {
+        memset(scratch, 0, plan.zero_row_bytes);
+        padding = scratch;
+    }
+
     conv2d_arm_tile tile;
     tile.params = params;
-    tile.k_steps = plan.k_padded / CONV2D_ARM_K_STEP;
+    tile.taps = indirect ? plan.taps : 1;
+    tile.k_steps = plan.k_padded / CONV2D_ARM_K_STEP / tile.taps;
+    /* DIRECT and IM2COL: the one pointer of each row. */
+    const uint8_t *row_pointers[CONV2D_ARM_TILE_ROWS];
 
     const size_t end = (size_t)params->output_row_end * params->output_width;
     for (size_t first = (size_t)params->output_row_begin * params->output_width; first < end;
          first += plan.block_pixels) {
         const size_t count = end - first < plan.block_pixels ? end - first : plan.block_pixels;
-        if (!plan.direct) {
+        if (plan.a_source == CONV2D_ARM_A_IM2COL) {
             for (size_t i = 0; i < count; i++) {
                 write_patch(scratch + i * plan.k_padded, params, &plan, first + i);
             }
+        } else if (indirect) {
+            write_indirection(params, &plan, first, count, padding, pointers);
         }
 
         /* The weights of one block of 16 channels stay in cache while every
@@ -187,7 +252,19 @@ void conv2d_arm_run(const picotag_conv2d_params *params, conv2d_arm_tile_fn tile
                 for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
                     const size_t row = t + (i < tile.rows ? i : tile.rows - 1);
                     tile.pixel[i] = first + row;
-                    tile.a[i] = plan.direct ? direct_row(params, first + row) : scratch + row * plan.k_padded;
+                    switch (plan.a_source) {
+                    case CONV2D_ARM_A_DIRECT:
+                        row_pointers[i] = direct_row(params, first + row);
+                        tile.a[i] = &row_pointers[i];
+                        break;
+                    case CONV2D_ARM_A_INDIRECT:
+                        tile.a[i] = pointers + row * plan.taps;
+                        break;
+                    default:
+                        row_pointers[i] = scratch + row * plan.k_padded;
+                        tile.a[i] = &row_pointers[i];
+                        break;
+                    }
                 }
                 tile_function(&tile);
             }

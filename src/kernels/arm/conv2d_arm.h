@@ -63,14 +63,31 @@ typedef struct conv2d_arm_layout {
     int signed_activations;  /* 1: the kernel reads A ^ 0x80 = A - 128 as int8 */
 } conv2d_arm_layout;
 
+/* Where the micro-kernel reads the A row of an output pixel. */
+typedef enum conv2d_arm_a_source {
+    /* The input pixel itself: a 1x1 window without padding. */
+    CONV2D_ARM_A_DIRECT,
+    /* One pointer per tap into the input, or to a row of the zero point
+     * (or of zeros) for a padded tap. */
+    CONV2D_ARM_A_INDIRECT,
+    /* A row that im2col copied into scratch. */
+    CONV2D_ARM_A_IM2COL
+} conv2d_arm_a_source;
+
+/* How one convolution runs, derived from its shape. DIRECT and INDIRECT
+ * need C to be a multiple of CONV2D_ARM_K_STEP, so that every tap's k
+ * range is whole steps and K needs no padding. */
 typedef struct conv2d_arm_plan {
     uint32_t k;              /* kernel_height * kernel_width * input_channels */
     uint32_t k_padded;       /* k rounded up to CONV2D_ARM_K_STEP */
-    /* 1: a 1x1 window without padding whose C is a multiple of
-     * CONV2D_ARM_K_STEP, so the A row of a pixel is the input pixel itself
-     * and the kernel needs no scratch. 0: im2col rows in scratch. */
-    int direct;
-    size_t block_pixels;     /* output pixels per im2col block */
+    uint32_t taps;           /* kernel_height * kernel_width */
+    conv2d_arm_a_source a_source;
+    size_t block_pixels;     /* output pixels per block, for which scratch holds A */
+    /* INDIRECT without a zero point: bytes of the zero row at the start of
+     * scratch, C rounded up to 64. Otherwise 0. */
+    size_t zero_row_bytes;
+    /* IM2COL: block_pixels rows of k_padded bytes. INDIRECT: the zero row,
+     * then block_pixels * taps pointers. DIRECT: 0. */
     size_t scratch_bytes;
 } conv2d_arm_plan;
 
@@ -85,12 +102,14 @@ void conv2d_arm_pack(const picotag_conv2d_params *params, const conv2d_arm_layou
 /* One micro-kernel call: up to 4 output pixels times up to 16 channels. */
 typedef struct conv2d_arm_tile {
     const picotag_conv2d_params *params;
-    /* A rows of k_steps * 8 uint8 elements. Rows from `rows` on repeat
-     * the last valid one; they are computed but not stored. */
-    const uint8_t *a[CONV2D_ARM_TILE_ROWS];
+    /* Per row, `taps` pointers: tap t's A elements of the row are the
+     * k_steps * 8 bytes at a[i][t]. Rows from `rows` on repeat the last
+     * valid one; they are computed but not stored. */
+    const uint8_t *const *a[CONV2D_ARM_TILE_ROWS];
     size_t pixel[CONV2D_ARM_TILE_ROWS]; /* raster index of each row's output pixel */
     uint32_t rows;                      /* 1 to 4 */
-    uint32_t k_steps;                   /* k_padded / 8 */
+    uint32_t taps;                      /* INDIRECT: the window's taps; otherwise 1 */
+    uint32_t k_steps;                   /* steps of 8 k per tap */
     const int32_t *packed_bias;         /* at `channel`; 16 values readable */
     const int8_t *weights;              /* the packed block of `channel` */
     uint32_t channel;                   /* first output channel, a multiple of 16 */

@@ -36,29 +36,32 @@ static void tile_4x16_neon(const conv2d_arm_tile *tile) {
     int32x4_t acc[CONV2D_ARM_TILE_ROWS][4];
     conv2d_arm_load_bias(tile, acc);
 
-    const uint8_t *rows[CONV2D_ARM_TILE_ROWS];
-    for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
-        rows[i] = tile->a[i];
-    }
     /* A partial block has `channels` weights per k; its 16-byte loads also
      * read the next k or the packed tail, which reach only unstored lanes. */
     const int8_t *weights = tile->weights;
     const size_t weight_step = tile->channels;
 
-    for (uint32_t step = 0; step < tile->k_steps; step++) {
-        int16x8_t a[CONV2D_ARM_TILE_ROWS];
+    /* The weights run on through the taps, which are consecutive in k. */
+    for (uint32_t tap = 0; tap < tile->taps; tap++) {
+        const uint8_t *rows[CONV2D_ARM_TILE_ROWS];
         for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
-            a[i] = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(rows[i])));
-            rows[i] += CONV2D_ARM_K_STEP;
+            rows[i] = tile->a[i][tap];
         }
-        MULTIPLY_ACCUMULATE_K(0);
-        MULTIPLY_ACCUMULATE_K(1);
-        MULTIPLY_ACCUMULATE_K(2);
-        MULTIPLY_ACCUMULATE_K(3);
-        MULTIPLY_ACCUMULATE_K(4);
-        MULTIPLY_ACCUMULATE_K(5);
-        MULTIPLY_ACCUMULATE_K(6);
-        MULTIPLY_ACCUMULATE_K(7);
+        for (uint32_t step = 0; step < tile->k_steps; step++) {
+            int16x8_t a[CONV2D_ARM_TILE_ROWS];
+            for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
+                a[i] = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(rows[i])));
+                rows[i] += CONV2D_ARM_K_STEP;
+            }
+            MULTIPLY_ACCUMULATE_K(0);
+            MULTIPLY_ACCUMULATE_K(1);
+            MULTIPLY_ACCUMULATE_K(2);
+            MULTIPLY_ACCUMULATE_K(3);
+            MULTIPLY_ACCUMULATE_K(4);
+            MULTIPLY_ACCUMULATE_K(5);
+            MULTIPLY_ACCUMULATE_K(6);
+            MULTIPLY_ACCUMULATE_K(7);
+        }
     }
 
     conv2d_arm_requantize_store(tile, acc);

@@ -46,10 +46,6 @@ static void tile_4x16c4_dotprod(const conv2d_arm_tile *tile) {
     int32x4_t acc[CONV2D_ARM_TILE_ROWS][4];
     conv2d_arm_load_bias(tile, acc);
 
-    const uint8_t *rows[CONV2D_ARM_TILE_ROWS];
-    for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
-        rows[i] = tile->a[i];
-    }
     /* A partial block holds 4 * channels bytes per group of 4 k; its
      * 64-byte loads also read the next group or the packed tail, which
      * reach only unstored lanes. */
@@ -57,14 +53,21 @@ static void tile_4x16c4_dotprod(const conv2d_arm_tile *tile) {
     const size_t group_step = 4u * tile->channels;
     const uint8x8_t sign_bit = vdup_n_u8(0x80);
 
-    for (uint32_t step = 0; step < tile->k_steps; step++) {
-        int8x8_t a[CONV2D_ARM_TILE_ROWS];
+    /* The weights run on through the taps, which are consecutive in k. */
+    for (uint32_t tap = 0; tap < tile->taps; tap++) {
+        const uint8_t *rows[CONV2D_ARM_TILE_ROWS];
         for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
-            a[i] = vreinterpret_s8_u8(veor_u8(vld1_u8(rows[i]), sign_bit));
-            rows[i] += CONV2D_ARM_K_STEP;
+            rows[i] = tile->a[i][tap];
         }
-        DOT_GROUP(0);
-        DOT_GROUP(1);
+        for (uint32_t step = 0; step < tile->k_steps; step++) {
+            int8x8_t a[CONV2D_ARM_TILE_ROWS];
+            for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
+                a[i] = vreinterpret_s8_u8(veor_u8(vld1_u8(rows[i]), sign_bit));
+                rows[i] += CONV2D_ARM_K_STEP;
+            }
+            DOT_GROUP(0);
+            DOT_GROUP(1);
+        }
     }
 
     conv2d_arm_requantize_store(tile, acc);

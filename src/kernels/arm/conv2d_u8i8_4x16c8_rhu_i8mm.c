@@ -33,31 +33,34 @@ static void tile_4x16c8_i8mm(const conv2d_arm_tile *tile) {
         }
     }
 
-    const uint8_t *rows[CONV2D_ARM_TILE_ROWS];
-    for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
-        rows[i] = tile->a[i];
-    }
     /* A partial block holds 8 * channels bytes per step; its 128-byte
      * loads also read the next step or the packed tail, which reach only
      * unstored lanes. */
     const int8_t *weights = tile->weights;
     const size_t step_bytes = (size_t)CONV2D_ARM_K_STEP * tile->channels;
 
-    for (uint32_t step = 0; step < tile->k_steps; step++) {
-        uint8x16_t a[ROW_PAIRS];
-        for (uint32_t r = 0; r < ROW_PAIRS; r++) {
-            a[r] = vcombine_u8(vld1_u8(rows[2 * r]), vld1_u8(rows[2 * r + 1]));
-        }
+    /* The weights run on through the taps, which are consecutive in k. */
+    for (uint32_t tap = 0; tap < tile->taps; tap++) {
+        const uint8_t *rows[CONV2D_ARM_TILE_ROWS];
         for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
-            rows[i] += CONV2D_ARM_K_STEP;
+            rows[i] = tile->a[i][tap];
         }
-        for (uint32_t q = 0; q < CHANNEL_PAIRS; q++) {
-            const int8x16_t w = vld1q_s8(weights + 16 * q);
+        for (uint32_t step = 0; step < tile->k_steps; step++) {
+            uint8x16_t a[ROW_PAIRS];
             for (uint32_t r = 0; r < ROW_PAIRS; r++) {
-                acc[r][q] = vusmmlaq_s32(acc[r][q], a[r], w);
+                a[r] = vcombine_u8(vld1_u8(rows[2 * r]), vld1_u8(rows[2 * r + 1]));
             }
+            for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
+                rows[i] += CONV2D_ARM_K_STEP;
+            }
+            for (uint32_t q = 0; q < CHANNEL_PAIRS; q++) {
+                const int8x16_t w = vld1q_s8(weights + 16 * q);
+                for (uint32_t r = 0; r < ROW_PAIRS; r++) {
+                    acc[r][q] = vusmmlaq_s32(acc[r][q], a[r], w);
+                }
+            }
+            weights += step_bytes;
         }
-        weights += step_bytes;
     }
 
     /* Channel pairs 2c and 2c + 1 of a row pair hold channels 4c to
