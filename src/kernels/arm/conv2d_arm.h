@@ -40,8 +40,9 @@
  * full tile's 16 channels of one k group (up to 128 bytes) for the last,
  * partial block. */
 #define CONV2D_ARM_PACKED_TAIL_BYTES 128u
-/* Bytes of im2col rows per pixel block. 64 KiB is an estimate for phone
- * cores with 64 KiB L1 and 256 KiB or more L2; it is not tuned on any. */
+/* Bytes of A (im2col rows, or the patches that tap pointers address) per
+ * pixel block. 64 KiB is an estimate for phone cores with 64 KiB L1 and
+ * 256 KiB or more L2; it is not tuned on any. */
 #define CONV2D_ARM_BLOCK_BYTES (64u * 1024u)
 
 /*
