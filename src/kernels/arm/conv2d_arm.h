@@ -30,6 +30,11 @@
 
 #include "kernels/kernels.h"
 
+/* Placed before loops over rows, channels and registers of a tile, whose
+ * counts are constants: unrolled, the accumulators stay in registers,
+ * which GCC 12 at -O2 does not do by itself. */
+#define CONV2D_ARM_UNROLL _Pragma("GCC unroll 16")
+
 /* Output pixels and output channels of one micro-kernel call. */
 #define CONV2D_ARM_TILE_ROWS 4u
 #define CONV2D_ARM_TILE_CHANNELS 16u
@@ -150,6 +155,7 @@ conv2d_arm_requantize_store(const conv2d_arm_tile *tile, int32x4_t acc[CONV2D_AR
     int32_t multiplier[CONV2D_ARM_TILE_CHANNELS] = {0};
     int32_t residual_multiplier[CONV2D_ARM_TILE_CHANNELS] = {0};
     int32_t shift[CONV2D_ARM_TILE_CHANNELS];
+    CONV2D_ARM_UNROLL
     for (uint32_t c = 0; c < CONV2D_ARM_TILE_CHANNELS; c++) {
         shift[c] = 1;
     }
@@ -163,6 +169,7 @@ conv2d_arm_requantize_store(const conv2d_arm_tile *tile, int32x4_t acc[CONV2D_AR
     int32x4_t m_r[4];
     int64x2_t right_shift_low[4];
     int64x2_t right_shift_high[4];
+    CONV2D_ARM_UNROLL
     for (int c = 0; c < 4; c++) {
         m[c] = vld1q_s32(multiplier + 4 * c);
         m_r[c] = vld1q_s32(residual_multiplier + 4 * c);
@@ -174,6 +181,7 @@ conv2d_arm_requantize_store(const conv2d_arm_tile *tile, int32x4_t acc[CONV2D_AR
     const int32x4_t lo = vdupq_n_s32(output_i8 ? -128 : 0);
     const int32x4_t hi = vdupq_n_s32(output_i8 ? 127 : 255);
 
+    CONV2D_ARM_UNROLL
     for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
         if (i >= tile->rows) {
             break;
@@ -204,6 +212,7 @@ conv2d_arm_requantize_store(const conv2d_arm_tile *tile, int32x4_t acc[CONV2D_AR
         }
 
         int32x4_t clamped[4];
+        CONV2D_ARM_UNROLL
         for (int c = 0; c < 4; c++) {
             int64x2_t low = vmull_s32(vget_low_s32(acc[i][c]), vget_low_s32(m[c]));
             int64x2_t high = vmull_high_s32(acc[i][c], m[c]);
@@ -234,8 +243,10 @@ conv2d_arm_requantize_store(const conv2d_arm_tile *tile, int32x4_t acc[CONV2D_AR
 /* Loads the tile's packed bias into every row's accumulators. */
 static inline __attribute__((always_inline)) void
 conv2d_arm_load_bias(const conv2d_arm_tile *tile, int32x4_t acc[CONV2D_ARM_TILE_ROWS][4]) {
+    CONV2D_ARM_UNROLL
     for (int c = 0; c < 4; c++) {
         const int32x4_t bias = vld1q_s32(tile->packed_bias + 4 * c);
+        CONV2D_ARM_UNROLL
         for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
             acc[i][c] = bias;
         }

@@ -24,6 +24,7 @@
         weights += weight_step;                                                       \
         const int16x8_t w_low = vmovl_s8(vget_low_s8(w));                             \
         const int16x8_t w_high = vmovl_high_s8(w);                                    \
+        CONV2D_ARM_UNROLL                                                             \
         for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {                         \
             acc[i][0] = vmlal_laneq_s16(acc[i][0], vget_low_s16(w_low), a[i], lane);  \
             acc[i][1] = vmlal_high_laneq_s16(acc[i][1], w_low, a[i], lane);           \
@@ -44,11 +45,13 @@ static void tile_4x16_neon(const conv2d_arm_tile *tile) {
     /* The weights run on through the taps, which are consecutive in k. */
     for (uint32_t tap = 0; tap < tile->taps; tap++) {
         const uint8_t *rows[CONV2D_ARM_TILE_ROWS];
+        CONV2D_ARM_UNROLL
         for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
             rows[i] = tile->a[i][tap];
         }
         for (uint32_t step = 0; step < tile->k_steps; step++) {
             int16x8_t a[CONV2D_ARM_TILE_ROWS];
+            CONV2D_ARM_UNROLL
             for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
                 a[i] = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(rows[i])));
                 rows[i] += CONV2D_ARM_K_STEP;

@@ -31,11 +31,14 @@
 #define DOT_GROUP(lane)                                                        \
     do {                                                                       \
         int8x16_t w[4];                                                        \
+        CONV2D_ARM_UNROLL                                                      \
         for (int c = 0; c < 4; c++) {                                          \
             w[c] = vld1q_s8(weights + 16 * c);                                 \
         }                                                                      \
         weights += group_step;                                                 \
+        CONV2D_ARM_UNROLL                                                      \
         for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {                  \
+            CONV2D_ARM_UNROLL                                                  \
             for (int c = 0; c < 4; c++) {                                      \
                 acc[i][c] = vdotq_lane_s32(acc[i][c], w[c], a[i], lane);       \
             }                                                                  \
@@ -56,11 +59,13 @@ static void tile_4x16c4_dotprod(const conv2d_arm_tile *tile) {
     /* The weights run on through the taps, which are consecutive in k. */
     for (uint32_t tap = 0; tap < tile->taps; tap++) {
         const uint8_t *rows[CONV2D_ARM_TILE_ROWS];
+        CONV2D_ARM_UNROLL
         for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
             rows[i] = tile->a[i][tap];
         }
         for (uint32_t step = 0; step < tile->k_steps; step++) {
             int8x8_t a[CONV2D_ARM_TILE_ROWS];
+            CONV2D_ARM_UNROLL
             for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
                 a[i] = vreinterpret_s8_u8(veor_u8(vld1_u8(rows[i]), sign_bit));
                 rows[i] += CONV2D_ARM_K_STEP;

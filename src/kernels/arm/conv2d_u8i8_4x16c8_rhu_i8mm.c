@@ -26,8 +26,10 @@
 
 static void tile_4x16c8_i8mm(const conv2d_arm_tile *tile) {
     int32x4_t acc[ROW_PAIRS][CHANNEL_PAIRS];
+    CONV2D_ARM_UNROLL
     for (uint32_t q = 0; q < CHANNEL_PAIRS; q++) {
         const int32x2_t bias = vld1_s32(tile->packed_bias + 2 * q);
+        CONV2D_ARM_UNROLL
         for (uint32_t r = 0; r < ROW_PAIRS; r++) {
             acc[r][q] = vcombine_s32(bias, bias);
         }
@@ -42,19 +44,24 @@ static void tile_4x16c8_i8mm(const conv2d_arm_tile *tile) {
     /* The weights run on through the taps, which are consecutive in k. */
     for (uint32_t tap = 0; tap < tile->taps; tap++) {
         const uint8_t *rows[CONV2D_ARM_TILE_ROWS];
+        CONV2D_ARM_UNROLL
         for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
             rows[i] = tile->a[i][tap];
         }
         for (uint32_t step = 0; step < tile->k_steps; step++) {
             uint8x16_t a[ROW_PAIRS];
+            CONV2D_ARM_UNROLL
             for (uint32_t r = 0; r < ROW_PAIRS; r++) {
                 a[r] = vcombine_u8(vld1_u8(rows[2 * r]), vld1_u8(rows[2 * r + 1]));
             }
+            CONV2D_ARM_UNROLL
             for (uint32_t i = 0; i < CONV2D_ARM_TILE_ROWS; i++) {
                 rows[i] += CONV2D_ARM_K_STEP;
             }
+            CONV2D_ARM_UNROLL
             for (uint32_t q = 0; q < CHANNEL_PAIRS; q++) {
                 const int8x16_t w = vld1q_s8(weights + 16 * q);
+                CONV2D_ARM_UNROLL
                 for (uint32_t r = 0; r < ROW_PAIRS; r++) {
                     acc[r][q] = vusmmlaq_s32(acc[r][q], a[r], w);
                 }
@@ -67,7 +74,9 @@ static void tile_4x16c8_i8mm(const conv2d_arm_tile *tile) {
      * 4c + 3 of its first row in their low halves and of its second row
      * in their high halves. */
     int32x4_t rows_acc[CONV2D_ARM_TILE_ROWS][4];
+    CONV2D_ARM_UNROLL
     for (uint32_t r = 0; r < ROW_PAIRS; r++) {
+        CONV2D_ARM_UNROLL
         for (uint32_t c = 0; c < 4; c++) {
             const int64x2_t even = vreinterpretq_s64_s32(acc[r][2 * c]);
             const int64x2_t odd = vreinterpretq_s64_s32(acc[r][2 * c + 1]);
