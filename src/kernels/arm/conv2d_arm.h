@@ -129,6 +129,27 @@ typedef void (*conv2d_arm_tile_fn)(const conv2d_arm_tile *tile);
  * a time. */
 void conv2d_arm_run(const picotag_conv2d_params *params, conv2d_arm_tile_fn tile_function);
 
+/* Loads the per-channel values of a tile's n channels from `source`, and
+ * `fill` into the lanes past n, without reading past source[n - 1]. */
+static inline __attribute__((always_inline)) void
+conv2d_arm_load_channel_values(const int32_t *source, uint32_t n, int32_t fill, int32x4_t values[4]) {
+    if (n == CONV2D_ARM_TILE_CHANNELS) {
+        CONV2D_ARM_UNROLL
+        for (int c = 0; c < 4; c++) {
+            values[c] = vld1q_s32(source + 4 * c);
+        }
+        return;
+    }
+    int32_t padded[CONV2D_ARM_TILE_CHANNELS];
+    for (uint32_t i = 0; i < CONV2D_ARM_TILE_CHANNELS; i++) {
+        padded[i] = i < n ? source[i] : fill;
+    }
+    CONV2D_ARM_UNROLL
+    for (int c = 0; c < 4; c++) {
+        values[c] = vld1q_s32(padded + 4 * c);
+    }
+}
+
 /*
  * Requantizes 4 x 16 int32 accumulators of a tile and stores the first
  * `tile->channels` channels of its first `tile->rows` rows:
@@ -152,28 +173,25 @@ conv2d_arm_requantize_store(const conv2d_arm_tile *tile, int32x4_t acc[CONV2D_AR
     const int has_residual = p->residual != NULL;
 
     /* Lanes past n get multiplier 0 and shift 1; they are not stored. */
-    int32_t multiplier[CONV2D_ARM_TILE_CHANNELS] = {0};
-    int32_t residual_multiplier[CONV2D_ARM_TILE_CHANNELS] = {0};
-    int32_t shift[CONV2D_ARM_TILE_CHANNELS];
-    CONV2D_ARM_UNROLL
-    for (uint32_t c = 0; c < CONV2D_ARM_TILE_CHANNELS; c++) {
-        shift[c] = 1;
-    }
-    memcpy(multiplier, p->multiplier + channel, n * sizeof(int32_t));
-    memcpy(shift, p->shift + channel, n * sizeof(int32_t));
-    if (has_residual) {
-        memcpy(residual_multiplier, p->residual_multiplier + channel, n * sizeof(int32_t));
-    }
-
     int32x4_t m[4];
     int32x4_t m_r[4];
+    int32x4_t shift[4];
+    conv2d_arm_load_channel_values(p->multiplier + channel, n, 0, m);
+    conv2d_arm_load_channel_values(p->shift + channel, n, 1, shift);
+    if (has_residual) {
+        conv2d_arm_load_channel_values(p->residual_multiplier + channel, n, 0, m_r);
+    } else {
+        CONV2D_ARM_UNROLL
+        for (int c = 0; c < 4; c++) {
+            m_r[c] = vdupq_n_s32(0);
+        }
+    }
+
     int64x2_t right_shift_low[4];
     int64x2_t right_shift_high[4];
     CONV2D_ARM_UNROLL
     for (int c = 0; c < 4; c++) {
-        m[c] = vld1q_s32(multiplier + 4 * c);
-        m_r[c] = vld1q_s32(residual_multiplier + 4 * c);
-        const int32x4_t negative_shift = vnegq_s32(vld1q_s32(shift + 4 * c));
+        const int32x4_t negative_shift = vnegq_s32(shift[c]);
         right_shift_low[c] = vmovl_s32(vget_low_s32(negative_shift));
         right_shift_high[c] = vmovl_high_s32(negative_shift);
     }
@@ -190,10 +208,14 @@ conv2d_arm_requantize_store(const conv2d_arm_tile *tile, int32x4_t acc[CONV2D_AR
 
         int32x4_t residual[4];
         if (has_residual) {
+            const uint8_t *source = (const uint8_t *)p->residual + index;
             uint8_t bytes[CONV2D_ARM_TILE_CHANNELS] = {0};
-            memcpy(bytes, (const uint8_t *)p->residual + index, n);
+            if (n < CONV2D_ARM_TILE_CHANNELS) {
+                memcpy(bytes, source, n);
+                source = bytes;
+            }
             if (p->residual_dtype == PICOTAG_ACTIVATION_I8) {
-                const int8x16_t r = vreinterpretq_s8_u8(vld1q_u8(bytes));
+                const int8x16_t r = vreinterpretq_s8_u8(vld1q_u8(source));
                 const int16x8_t r_low = vmovl_s8(vget_low_s8(r));
                 const int16x8_t r_high = vmovl_high_s8(r);
                 residual[0] = vmovl_s16(vget_low_s16(r_low));
@@ -201,7 +223,7 @@ conv2d_arm_requantize_store(const conv2d_arm_tile *tile, int32x4_t acc[CONV2D_AR
                 residual[2] = vmovl_s16(vget_low_s16(r_high));
                 residual[3] = vmovl_high_s16(r_high);
             } else {
-                const uint8x16_t r = vld1q_u8(bytes);
+                const uint8x16_t r = vld1q_u8(source);
                 const uint16x8_t r_low = vmovl_u8(vget_low_u8(r));
                 const uint16x8_t r_high = vmovl_high_u8(r);
                 residual[0] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(r_low)));
