@@ -1,9 +1,10 @@
 /*
  * What the AArch64 convolution kernels share: the packed weight layout, the
- * blocking of output pixels, im2col, the driver that calls a micro-kernel
- * per tile, and the requantization epilogue. The driver and packing are
- * compiled for baseline armv8-a; the epilogue is an inline function that
- * uses only Advanced SIMD, which every AArch64 CPU has.
+ * blocking of output pixels, im2col and tap pointers, the driver that
+ * calls a micro-kernel per tile, and the requantization epilogue. The
+ * driver and packing are compiled for baseline armv8-a. The epilogue is an
+ * inline function that uses only Advanced SIMD, which every AArch64 CPU
+ * has.
  *
  * A convolution is an implicit GEMM, as in src/kernels/x86/conv2d_x86.h.
  * For output pixel p and output channel o, with k = (ky * kernel_width +
@@ -12,13 +13,14 @@
  *
  *     acc[p][o] = packed_bias[o] + sum_k A[p][k] * w[o][k]
  *     packed_bias[o] = bias[o] - sum_k w[o][k] * z[c(k)]
- *                      (+ 128 * sum_k w[o][k] with a signed A, see below)
  *
  * where row A[p] holds the input patch of pixel p with the zero point z at
  * padded positions, so the sum equals the reference's sum over real taps
- * of w * (x - z). The model loader guarantees |bias| + 255 * sum |w| <
- * 2^31, so acc fits int32; partial sums may wrap, and every kernel adds
- * modulo 2^32, so the final sum is exact anyway.
+ * of w * (x - z). (The dotprod kernel reads A - 128 and adds
+ * 128 * sum_k w[o][k] to packed_bias, see conv2d_u8i8_4x16c4_rhu_dotprod.c.)
+ * The model loader guarantees |bias| + 255 * sum |w| < 2^31, so acc fits
+ * int32. Partial sums may wrap, but every kernel adds modulo 2^32, so the
+ * final sum is exact anyway.
  */
 #ifndef PICOTAG_KERNELS_ARM_CONV2D_ARM_H
 #define PICOTAG_KERNELS_ARM_CONV2D_ARM_H
