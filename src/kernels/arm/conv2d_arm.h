@@ -163,9 +163,9 @@ conv2d_arm_load_channel_values(const int32_t *source, uint32_t n, int32_t fill, 
  * right: the Arm Architecture Reference Manual defines it as
  * (x + 2^(shift - 1)) >> shift computed without overflow, which is the
  * reference's round half up for shifts 1 to 62. SQXTN saturates to int32,
- * which keeps the order of values, and the clamp then gives the
- * reference's result; the narrowing after it drops only bits that are
- * copies of the sign.
+ * which keeps the order of values, so the clamp after it gives the
+ * reference's result. The narrowing after the clamp drops only bits that
+ * are copies of the sign.
  */
 static inline __attribute__((always_inline)) void
 conv2d_arm_requantize_store(const conv2d_arm_tile *tile, int32x4_t acc[CONV2D_ARM_TILE_ROWS][4]) {

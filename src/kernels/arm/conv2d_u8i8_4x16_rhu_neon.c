@@ -6,8 +6,8 @@
  *
  * Tiles of 4 output pixels x 16 output channels keep 16 int32x4
  * accumulators in registers. Per step of 8 k, each A row's 8 bytes are
- * zero-extended to int16 (UXTL); per k, the 16 packed weights are
- * sign-extended to int16 (SXTL) and SMLAL/SMLAL2 by element multiply them
+ * zero-extended to int16 (UXTL). Per k, the 16 packed weights are
+ * sign-extended to int16 (SXTL), and SMLAL/SMLAL2 by element multiply them
  * with that k's A value and add the products to the int32 accumulators.
  *
  * Exactness: each product is formed exactly in int32 (|a * w| <= 255 * 128

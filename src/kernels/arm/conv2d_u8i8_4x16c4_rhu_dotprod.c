@@ -12,7 +12,7 @@
  *     sum_k w * a = sum_k w * (a - 128) + 128 * sum_k w
  *
  * and conv2d_arm_pack adds 128 * sum_k w to each channel's packed bias.
- * K padding holds zero weights, so its A - 128 = -128 adds nothing.
+ * The K padding has zero weights, so its A - 128 = -128 adds nothing.
  *
  * Exactness: SDOT (by element) adds four products of int8 values to an
  * int32 lane; each product lies in [-128 * 127, 128 * 128] and the sum of
@@ -49,9 +49,9 @@ static void tile_4x16c4_dotprod(const conv2d_arm_tile *tile) {
     int32x4_t acc[CONV2D_ARM_TILE_ROWS][4];
     conv2d_arm_load_bias(tile, acc);
 
-    /* A partial block holds 4 * channels bytes per group of 4 k; its
-     * 64-byte loads also read the next group or the packed tail, which
-     * reach only unstored lanes. */
+    /* A partial block has 4 * channels bytes per group of 4 k. Its 64-byte
+     * loads also read the next group or the packed tail, which reach only
+     * unstored lanes. */
     const int8_t *weights = tile->weights;
     const size_t group_step = 4u * tile->channels;
     const uint8x8_t sign_bit = vdup_n_u8(0x80);

@@ -35,9 +35,9 @@ static void tile_4x16c8_i8mm(const conv2d_arm_tile *tile) {
         }
     }
 
-    /* A partial block holds 8 * channels bytes per step; its 128-byte
-     * loads also read the next step or the packed tail, which reach only
-     * unstored lanes. */
+    /* A partial block has 8 * channels bytes per step. Its 128-byte loads
+     * also read the next step or the packed tail, which reach only unstored
+     * lanes. */
     const int8_t *weights = tile->weights;
     const size_t step_bytes = (size_t)CONV2D_ARM_K_STEP * tile->channels;
 

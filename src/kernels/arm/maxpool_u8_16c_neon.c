@@ -11,8 +11,8 @@ void picotag_maxpool_u8_16c_neon(const picotag_maxpool_params *p) {
     const size_t vector_channels = channels - channels % 16u;
 
     for (uint32_t out_y = p->output_row_begin; out_y < p->output_row_end; out_y++) {
-        /* Window rows [y_begin, y_end) lie inside the input; the window
-         * always holds at least one input position. */
+        /* Window rows [y_begin, y_end) lie inside the input. The window
+         * always contains at least one input position. */
         const int64_t first_y = (int64_t)out_y * p->stride_height - p->pad_height;
         const int64_t y_begin = first_y < 0 ? 0 : first_y;
         int64_t y_end = first_y + p->kernel_height;
