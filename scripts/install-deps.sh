@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that building, testing and training need.
+# Installs the Debian 12 packages that building, testing and training need,
+# including the aarch64 cross compiler and qemu for the Arm kernel tests.
 # Runs apt-get as root, or through sudo when started by another user.
 set -euo pipefail
 
@@ -9,6 +10,8 @@ packages=(
   libsqlite3-dev libxml2-dev libssl-dev libimage-exiftool-perl libcjson-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev libheif-dev libexif-dev
   python3 python3-numpy python3-torch python3-torchvision python3-pil python3-pytest
+  # The aarch64 cross build and its tests under qemu's user-mode emulation.
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 
 if [ "$(id -u)" -eq 0 ]; then

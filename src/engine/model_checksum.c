@@ -1,31 +1,24 @@
 /* The last validation step: CRC-32 of the whole file with the checksum field zeroed. */
 #include <inttypes.h>
-#include <zlib.h>
 
 #include "engine/byte_order.h"
+#include "engine/crc32.h"
 #include "engine/model_internal.h"
 
-/* zlib's crc32 takes a uInt length, so large ranges go in chunks. */
-static uLong crc32_of_range(uLong crc, const uint8_t *bytes, uint64_t length) {
-    const uint64_t chunk = UINT64_C(1) << 30;
-    while (length > 0) {
-        const uint64_t n = length < chunk ? length : chunk;
-        crc = crc32(crc, bytes, (uInt)n);
-        bytes += n;
-        length -= n;
-    }
-    return crc;
+/* The model is in memory, so its size fits size_t. */
+static uint32_t crc32_of_range(uint32_t crc, const uint8_t *bytes, uint64_t length) {
+    return picotag_crc32_update(crc, bytes, (size_t)length);
 }
 
 uint32_t model_compute_checksum(const uint8_t *bytes, uint64_t size) {
     static const uint8_t zero_field[4] = {0, 0, 0, 0};
     const uint64_t after_field = MODEL_HEADER_CHECKSUM_OFFSET + sizeof(zero_field);
 
-    uLong crc = crc32(0L, Z_NULL, 0);
+    uint32_t crc = 0;
     crc = crc32_of_range(crc, bytes, MODEL_HEADER_CHECKSUM_OFFSET);
     crc = crc32_of_range(crc, zero_field, sizeof(zero_field));
     crc = crc32_of_range(crc, bytes + after_field, size - after_field);
-    return (uint32_t)crc;
+    return crc;
 }
 
 picotag_status model_validate_checksum(picotag_model *model, picotag_error *error) {

@@ -12,6 +12,11 @@ static const picotag_kernel_set *const kernel_sets[] = {
     &picotag_avx512vnni_kernel_set,
     &picotag_avx2_kernel_set,
 #endif
+#if defined(PICOTAG_ARM_KERNELS)
+    &picotag_i8mm_kernel_set,
+    &picotag_dotprod_kernel_set,
+    &picotag_neon_kernel_set,
+#endif
     &picotag_reference_kernel_set,
 };
 

@@ -177,4 +177,14 @@ extern const picotag_kernel_set picotag_avx512vnni_kernel_set;
 extern const picotag_kernel_set picotag_avx2_kernel_set;
 #endif
 
+#if defined(PICOTAG_ARM_KERNELS)
+/* AArch64 kernel sets (src/kernels/arm): i8mm (USMMLA of FEAT_I8MM), dotprod
+ * (SDOT of FEAT_DotProd) and neon (SMLAL of baseline Advanced SIMD). Their
+ * convolutions and max pooling are their own. Global average pooling and
+ * the fully connected layer use the reference kernels. */
+extern const picotag_kernel_set picotag_i8mm_kernel_set;
+extern const picotag_kernel_set picotag_dotprod_kernel_set;
+extern const picotag_kernel_set picotag_neon_kernel_set;
+#endif
+
 #endif

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+
+#include "engine/crc32.h"
 
 test_model *tm_create(uint64_t seed) {
     test_model *model = calloc(1, sizeof(*model));
@@ -547,8 +548,7 @@ void tm_file_free(test_model_file *file) {
 
 void tm_reseal(test_model_file *file) {
     tm_put_u32(file, 24, 0);
-    const uLong crc = crc32(crc32(0L, Z_NULL, 0), file->bytes, (uInt)file->size);
-    tm_put_u32(file, 24, (uint32_t)crc);
+    tm_put_u32(file, 24, picotag_crc32_update(0, file->bytes, file->size));
 }
 
 int tm_write_file(const test_model_file *file, const char *path) {
