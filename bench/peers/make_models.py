@@ -21,8 +21,8 @@ The weights are random (torchvision's initialisation). Random weights with
 batch norm at its initial statistics would give activations of no
 realistic scale, so the batch norm statistics are first measured on the
 photos, then the activation steps are calibrated on the same photos. The
-photos come from --photos (default /work/shared/data/coco-eval/images);
-where that folder does not exist, random pixels are used, with a warning.
+photos come from --photos (default: DEFAULT_PHOTOS below). Where that
+folder does not exist, random pixels are used, with a warning.
 """
 
 import argparse
@@ -43,7 +43,8 @@ from qdq_onnx import SIGNED_ZERO_POINT, build_qdq_model
 
 log = logging.getLogger("make_models")
 
-DEFAULT_PHOTOS = Path("/work/shared/data/coco-eval/images")
+# COCO val2017 photos beside the checkout, where the project's machines keep them.
+DEFAULT_PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "coco-eval" / "images"
 INPUT_SIZE = 224
 CLASSES = 80
 BATCH = 8

@@ -2,7 +2,7 @@
 //
 //   node ort_bench.js MODEL.onnx PHOTOS.u8 --threads N [--warmup N] [--runs N] [--logits FILE]
 //
-// PHOTOS.u8 holds uint8 RGB images, HWC, of the model's input size, one
+// PHOTOS.u8 contains uint8 RGB images, HWC, of the model's input size, one
 // after another. The model's input "image" is NCHW: uint8 for the int8
 // QDQ graph, float32 (values 0..255) for the FP32 graph; the layout change
 // is made before timing. The first image is timed. With --logits, the

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from make_models import DEFAULT_PHOTOS
 from picotag_train.modelfile import OP_CONV2D, OP_FULLY_CONNECTED, plan_shapes, read_model
 
 BENCH = Path(__file__).resolve().parent
@@ -227,7 +228,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3,
                         help="split the runs into this many rounds over all engines (each round restarts each engine)")
     parser.add_argument("--build", type=Path, default=REPO / "build-peers", help="CMake build folder")
-    parser.add_argument("--photos", default="/work/shared/data/coco-eval/images",
+    parser.add_argument("--photos", default=str(DEFAULT_PHOTOS),
                         help="photos for batch norm statistics, calibration and the agreement check (read only)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the models even if they exist")
     parser.add_argument("--json", type=Path, help="also write every timing to this JSON file")

@@ -6,7 +6,7 @@
  *                        [--logits FILE]
  *     picotag_peer_bench --peak
  *
- * IMAGES.u8 holds one or more images of the model's input size, uint8 RGB,
+ * IMAGES.u8 contains one or more images of the model's input size, uint8 RGB,
  * HWC, one after another. The first one is timed: `warmup` untimed runs,
  * then `runs` timed ones. With --logits, the int32 logits of every image
  * are written to FILE (little-endian, image after image), so that the

@@ -12,10 +12,11 @@ s_in s_w[o] / s_out is the multiplier picotag uses, up to float32 rounding.
 Where the two graphs cannot be the same:
 
 - picotag adds a block's shortcut inside the last convolution's epilogue
-  and rounds once. A QDQ graph has no fused form of that, so here the
-  convolution's output is quantized first (uint8 with zero point 128, at a
-  step that the caller measured on calibration photos), then added to the
-  shortcut in a QuantizeLinear'd Add. That is one more rounding per block.
+  and rounds once. A QDQ graph has no fused form of that. Here the
+  convolution's output is quantized first, as uint8 with zero point 128 at
+  a step that the caller measured on calibration photos. Then an Add
+  followed by QuantizeLinear adds the shortcut. That is one more rounding
+  per block.
 - ONNX Runtime requantizes in float32 and rounds half to even; picotag
   uses a 64-bit integer multiply and rounds half up.
 - The stem's input zero points are per channel (123, 116, 104 for the
