@@ -27,6 +27,9 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parents[1]
 PYTHON = "/usr/bin/python3"
 INPUT_SIZE = 224
+# Minimum correlation of picotag's and ONNX Runtime int8's photo-dependent
+# logits for the two to count as the same network.
+AGREEMENT_THRESHOLD = 0.99
 
 
 class Engine:
@@ -134,8 +137,8 @@ def print_agreement(logits, model):
           f"{spread:.4f}; ort-int8-unfused-add: the int8 graph without the extra rounding before each "
           "residual add, not timed)")
     r = correlation(logits["ort-int8"], reference)
-    verdict = "the same network" if r > 0.99 else "NOT the same network"
-    print(f"  picotag vs ONNX Runtime int8: r = {r:.5f} -> {verdict} (threshold 0.99)")
+    verdict = "the same network" if r > AGREEMENT_THRESHOLD else "NOT the same network"
+    print(f"  picotag vs ONNX Runtime int8: r = {r:.5f} -> {verdict} (threshold {AGREEMENT_THRESHOLD})")
     return r
 
 
@@ -253,7 +256,9 @@ def main(argv=None):
             results, logits = time_engines(depth, threads, threads == args.threads[0], args, models, model)
             if logits:
                 logits["ort-int8-unfused-add"] = unfused_logits(depth, models, model)
-                print_agreement(logits, model)
+                if print_agreement(logits, model) <= AGREEMENT_THRESHOLD:
+                    raise SystemExit(f"error: ResNet-{depth}: picotag and ONNX Runtime int8 disagree, so the "
+                                     "ONNX graph is not picotag's network; fix qdq_onnx.py before timing")
             report["results"].append({"depth": depth, "threads": threads, "macs": macs, "engines": results})
 
     peak = max(peak, measure_peak(args.build))
