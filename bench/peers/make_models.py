@@ -37,7 +37,6 @@ import torch
 from picotag_train.calibrate import activation_step, calibrate
 from picotag_train.data import list_images, load_image, preprocess_image
 from picotag_train.export import default_preprocess, export_model
-from picotag_train.qat import QAct
 from picotag_train.resnet import ResNet
 from qdq_onnx import SIGNED_ZERO_POINT, build_qdq_model
 
