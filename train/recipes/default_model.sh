@@ -6,7 +6,9 @@
 # Usage: train/recipes/default_model.sh OUT_DIR
 # Environment (defaults in brackets): DATA [../shared/data], WIDTH [16],
 # SIZE [96], EPOCHS [28], QAT_EPOCHS [3], THREADS [2], LOSS [bce] (or asl),
-# AVERAGE_DECAY [none] (e.g. 0.999: save a moving average of the FP32 weights).
+# AVERAGE_DECAY [none] (e.g. 0.999: save a moving average of the FP32 weights),
+# SECOND_TEACHER [none] (a teacher_features folder: also regress the
+# MobileNetV2 features of its views), FEATURE_WEIGHT [1].
 # Needs a built picotag (cmake -B build && cmake --build build).
 # A stage whose output already exists in OUT_DIR is skipped, so an
 # interrupted run continues where it stopped.
@@ -22,17 +24,20 @@ threads=${THREADS:-2}
 loss=${LOSS:-bce}
 average=()
 [ -z "${AVERAGE_DECAY:-}" ] || average=(--average-decay "$AVERAGE_DECAY")
+second=()
+[ -z "${SECOND_TEACHER:-}" ] || second=(--second-teacher "$SECOND_TEACHER" --feature-weight "${FEATURE_WEIGHT:-1}")
 mkdir -p "$out"
 
 train() { PYTHONPATH="$repo/train" /usr/bin/python3 -m picotag_train "$@"; }
 trained_on="12,175 unlabelled photos (VOC, ADE20K val, ImageNet samples, Oxford pets, sports, grocery, Caltech-101, ImageNet detection, Flickr8k); non-commercial research terms"
 teacher="YOLOX-Nano (Megvii, Apache-2.0), labels of each random view derived from its boxes"
+[ -z "${SECOND_TEACHER:-}" ] || teacher="$teacher; ImageNet MobileNetV2 (TensorFlow, Apache-2.0) pooled features as a second teacher"
 common=(--train "$data/train/teacher_boxes.jsonl" --train-images "$data/train/images"
         --val "$data/coco-eval/labels.csv" --val-images "$data/coco-eval"
         --batch-size 64 --crop-scale-min 0.3 --threads "$threads" --workers 1 --loss "$loss")
 
 [ -e "$out/fp32.pt" ] || time train train_fp32 "${common[@]}" --depth 18 --width "$width" --input-size "$size" \
-  --resize-mode stretch --epochs "$epochs" --lr 0.1 --warmup-steps 200 --weight-decay 5e-5 "${average[@]}" \
+  --resize-mode stretch --epochs "$epochs" --lr 0.1 --warmup-steps 200 --weight-decay 5e-5 "${average[@]}" "${second[@]}" \
   --trained-on "$trained_on" --teacher "$teacher" --out "$out/fp32.pt"
 
 [ -e "$out/qat.pt" ] || time train train_qat "${common[@]}" --fp32 "$out/fp32.pt" --epochs "$qat_epochs" --lr 0.005 \
