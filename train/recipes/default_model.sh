@@ -31,7 +31,7 @@ mkdir -p "$out"
 train() { PYTHONPATH="$repo/train" /usr/bin/python3 -m picotag_train "$@"; }
 trained_on="12,175 unlabelled photos (VOC, ADE20K val, ImageNet samples, Oxford pets, sports, grocery, Caltech-101, ImageNet detection, Flickr8k); non-commercial research terms"
 teacher="YOLOX-Nano (Megvii, Apache-2.0), labels of each random view derived from its boxes"
-[ -z "${SECOND_TEACHER:-}" ] || teacher="$teacher; ImageNet MobileNetV2 (TensorFlow, Apache-2.0) pooled features as a second teacher"
+[ -z "${SECOND_TEACHER:-}" ] || teacher="$teacher; ImageNet MobileNetV2 (quantized, from google-coral/test_data, Apache-2.0) pooled features as a second teacher"
 common=(--train "$data/train/teacher_boxes.jsonl" --train-images "$data/train/images"
         --val "$data/coco-eval/labels.csv" --val-images "$data/coco-eval"
         --batch-size 64 --crop-scale-min 0.3 --threads "$threads" --workers 1 --loss "$loss")
