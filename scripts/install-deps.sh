@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev libxml2-dev libssl-dev libimage-exiftool-perl libcjson-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev libheif-dev libexif-dev
   python3 python3-numpy python3-torch python3-torchvision python3-pil python3-pytest
+  python3-flatbuffers
 )
 
 if [ "$(id -u)" -eq 0 ]; then
