@@ -175,6 +175,16 @@ class _Table:
         return bytes(self.buffer.data[start:start + length]).decode("utf-8", errors="replace")
 
 
+class _AbsentTable:
+    """An options table that the file leaves out: every field reads as its schema default."""
+
+    def scalar(self, index, struct_packer, default):
+        return default
+
+    def array(self, index, dtype, what):
+        return None
+
+
 # ---- The model ------------------------------------------------------------
 
 
@@ -387,11 +397,12 @@ def _read_operator(index, table, opcodes, tensor_count, buffer):
         expected_type, read_options = OPTION_READERS[opcode]
         options_type = table.scalar(3, packer.uint8, 0)
         options_table = table.table(4, f"{OPERATOR_NAMES[opcode]} options")
-        if options_table is not None:
-            if options_type != expected_type:
-                buffer.fail(f"operator {index} ({OPERATOR_NAMES[opcode]}) has options of union type "
-                            f"{options_type}, expected {expected_type}")
-            options = read_options(options_table)
+        if options_table is None:
+            options_table = _AbsentTable()
+        elif options_type != expected_type:
+            buffer.fail(f"operator {index} ({OPERATOR_NAMES[opcode]}) has options of union type "
+                        f"{options_type}, expected {expected_type}")
+        options = read_options(options_table)
     return Operator(index=index, opcode=opcode, inputs=inputs, outputs=outputs, options=options)
 
 

@@ -10,7 +10,10 @@ in, 0)`` with the extra pixel at the bottom and right.
 
 Limitation: the result is close to TFLite's integer arithmetic but not bit
 exact, because activations stay in float unless ``simulate_quantization``
-rounds each one to its tensor's quantization grid.
+rounds each one to its tensor's quantization grid. Options and weight ranks
+are validated when the network is built, but activation shapes are not
+checked against the shapes the file declares: a file whose shapes do not
+fit together fails inside PyTorch with a RuntimeError.
 """
 
 import numpy as np
@@ -122,6 +125,7 @@ class TFLiteNet(nn.Module):
 
         self.output_grids = {}
         for op in self.operators:
+            self._check_options(op)
             self._load_constants(model, op)
             for index in op.outputs:
                 self.output_grids[index] = self._quantization_grid(model.tensors[index])
@@ -163,8 +167,28 @@ class TFLiteNet(nn.Module):
                                            "before the output")
         return op.index
 
+    def _check_options(self, op):
+        """Raise TFLiteFormatError for options that the operators below cannot run."""
+        options = op.options
+        problems = []
+        if "padding" in options and options["padding"] not in ("SAME", "VALID"):
+            problems.append("unknown padding")
+        if "activation" in options and options["activation"] not in ACTIVATIONS:
+            problems.append(f"unsupported activation {options['activation']}")
+        for key in ("stride_w", "stride_h", "dilation_w", "dilation_h", "filter_w", "filter_h", "depth_multiplier"):
+            if key in options and options[key] < 1:
+                problems.append(f"{key} {options[key]}")
+        if problems:
+            raise tflite.TFLiteFormatError(f"{self.path}: operator {op.index} ({op.name}) has invalid options: "
+                                           f"{', '.join(problems)}")
+
     def _load_constants(self, model, op):
         """Register the operator's weights and bias as buffers, in torch layout."""
+        if op.opcode in (tflite.CONV_2D, tflite.DEPTHWISE_CONV_2D, tflite.FULLY_CONNECTED):
+            expected_rank = 2 if op.opcode == tflite.FULLY_CONNECTED else 4
+            if len(op.inputs) < 2 or op.inputs[1] < 0 or len(model.tensors[op.inputs[1]].shape) != expected_rank:
+                raise tflite.TFLiteFormatError(f"{model.path}: operator {op.index} ({op.name}) needs "
+                                               f"{expected_rank}-D weights as its second input")
         if op.opcode == tflite.CONV_2D:
             weight = dequantize(model, op.inputs[1])                 # [O, kh, kw, I]
             self._add_constant(op, "weight", weight.transpose(0, 3, 1, 2))
