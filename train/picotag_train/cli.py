@@ -39,9 +39,6 @@ from .distill import BoxViewDataset, load_teacher_boxes
 from .export import default_preprocess, export_model, probability_to_logit
 from .losses import make_loss
 from .modelfile import ModelFormatError, read_model
-from .teacher_features import compute_teacher_features
-from .tflite import TFLiteFormatError
-from .tflite_net import load_tflite_net
 from .qat import QResNet
 from .resnet import IMAGENET_MEAN, IMAGENET_STD, ResNet
 from .thresholds import f1_optimal_thresholds
@@ -380,18 +377,28 @@ def cmd_thresholds(args):
 
 
 def cmd_teacher_features(args):
+    # Imported here so that the other stages run without python3-flatbuffers.
+    from .teacher_features import compute_teacher_features
+    from .tflite import TFLiteFormatError
+    from .tflite_net import load_tflite_net
+
     try:
         net = load_tflite_net(args.model)
     except (OSError, TFLiteFormatError) as error:
-        sys.exit(f"error: cannot load the teacher: {error}")
+        raise SystemExit(f"error: cannot load the teacher: {error}")
     files = [name for name, _ in load_teacher_boxes(args.boxes)]
     if args.limit is not None:
         files = files[:args.limit]
     input_size = net.input_shape[1]
     log.info("teacher %s: %d photos x %d views at %d px -> %s", args.model, len(files), args.views, input_size,
              args.out)
-    meta = compute_teacher_features(net, args.images, files, args.out, views=args.views, batch_size=args.batch_size,
-                                    seed=args.seed, input_size=input_size, model_name=os.path.basename(args.model))
+    try:
+        meta = compute_teacher_features(net, args.images, files, args.out, views=args.views,
+                                        batch_size=args.batch_size, seed=args.seed, input_size=input_size,
+                                        model_name=os.path.basename(args.model))
+    except (OSError, ValueError) as error:
+        # Finished batches stay in args.out, so the same command resumes after the fix.
+        raise SystemExit(f"error: teacher_features stopped: {error}")
     log.info("wrote %s: %d photos, %.0f s of computation", args.out, meta["done"], meta["seconds"])
 
 

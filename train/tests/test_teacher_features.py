@@ -158,14 +158,21 @@ def test_stage_resumes_interrupted_run(photo_dir, model_path, tmp_path):
 def test_stage_rejects_other_settings(photo_dir, model_path, tmp_path):
     out = tmp_path / "out"
     run_stage(photo_dir, model_path, out, "--views", "2")
-    with pytest.raises(ValueError, match="views"):
+    with pytest.raises(SystemExit, match="views"):
         run_stage(photo_dir, model_path, out, "--views", "3")
+
+
+def test_stage_rejects_invalid_model(photo_dir, tmp_path):
+    model = tmp_path / "bad.tflite"
+    model.write_bytes(b"\x10\0\0\0NOPE" + bytes(32))
+    with pytest.raises(SystemExit, match="not a TFLite model"):
+        run_stage(photo_dir, model, tmp_path / "out")
 
 
 def test_stage_rejects_missing_photo(photo_dir, model_path, tmp_path):
     boxes = tmp_path / "boxes.jsonl"
     boxes.write_text(json.dumps({"file": "missing.png", "dets": []}) + "\n")
-    with pytest.raises(FileNotFoundError, match="missing.png"):
+    with pytest.raises(SystemExit, match="missing.png"):
         main(["teacher_features", "--model", str(model_path), "--boxes", str(boxes), "--images",
               str(photo_dir / "images"), "--out", str(tmp_path / "out"), "--threads", "1", "--quiet"])
 
