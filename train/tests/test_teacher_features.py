@@ -1,5 +1,6 @@
 """The teacher_features stage: views, stored arrays, resuming."""
 
+import inspect
 import json
 
 import numpy as np
@@ -194,6 +195,6 @@ def test_stage_on_training_photos(shared_data, tmp_path):
 
 
 def test_module_constants_match_distillation_defaults():
-    views = BoxDistillationSet.__init__.__defaults__
-    assert teacher_features.VIEW_SCALE == views[0]
-    assert teacher_features.VIEW_RATIO == views[1]
+    parameters = inspect.signature(BoxDistillationSet).parameters
+    assert teacher_features.VIEW_SCALE == parameters["scale"].default
+    assert teacher_features.VIEW_RATIO == parameters["ratio"].default
