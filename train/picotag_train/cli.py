@@ -6,12 +6,14 @@
     python3 -m picotag_train export ...       QAT or PTQ checkpoint -> .ptm
     python3 -m picotag_train convert ...      torchvision checkpoint -> calibrated .ptm
     python3 -m picotag_train evaluate ...     mAP of a checkpoint or a .ptm on labelled photos
+    python3 -m picotag_train teacher_features ...  an ImageNet teacher's features and logits per view
 """
 
 import argparse
 import csv
 import itertools
 import logging
+import os
 import sys
 import time
 
@@ -33,7 +35,7 @@ from .data import (
     train_transform,
     worker_count,
 )
-from .distill import BoxViewDataset, FeatureDistillation, feature_distillation_loss
+from .distill import BoxViewDataset, FeatureDistillation, feature_distillation_loss, load_teacher_boxes
 from .export import default_preprocess, export_model, probability_to_logit
 from .losses import make_loss
 from .modelfile import ModelFormatError, read_model
@@ -400,6 +402,32 @@ def cmd_thresholds(args):
              int((positives >= args.min_positives).sum()), len(names), len(files))
 
 
+def cmd_teacher_features(args):
+    # Imported here so that the other stages run without python3-flatbuffers.
+    from .teacher_features import compute_teacher_features
+    from .tflite import TFLiteFormatError
+    from .tflite_net import load_tflite_net
+
+    try:
+        net = load_tflite_net(args.model)
+    except (OSError, TFLiteFormatError) as error:
+        raise SystemExit(f"error: cannot load the teacher: {error}")
+    files = [name for name, _ in load_teacher_boxes(args.boxes)]
+    if args.limit is not None:
+        files = files[:args.limit]
+    input_size = net.input_shape[1]
+    log.info("teacher %s: %d photos x %d views at %d px -> %s", args.model, len(files), args.views, input_size,
+             args.out)
+    try:
+        meta = compute_teacher_features(net, args.images, files, args.out, views=args.views,
+                                        batch_size=args.batch_size, seed=args.seed, input_size=input_size,
+                                        model_name=os.path.basename(args.model))
+    except (OSError, ValueError) as error:
+        # Finished batches stay in args.out, so the same command resumes after the fix.
+        raise SystemExit(f"error: teacher_features stopped: {error}")
+    log.info("wrote %s: %d photos, %.0f s of computation", args.out, meta["done"], meta["seconds"])
+
+
 # ---- Parser ---------------------------------------------------------------
 
 
@@ -500,6 +528,20 @@ def build_parser():
     p.add_argument("--threshold", type=float, default=0.5, help="probability threshold for CP/CR/CF1/OP/OR/OF1")
     add_common_options(p)
     p.set_defaults(run=cmd_evaluate)
+
+    p = commands.add_parser("teacher_features",
+                            help="features and logits of a TFLite ImageNet classifier for views of the training photos")
+    p.add_argument("--model", required=True, help="quantized .tflite classifier (e.g. mobilenet_v2_1.0_224_quant.tflite)")
+    p.add_argument("--boxes", required=True, help="teacher_boxes.jsonl: the photos, in the order training reads them")
+    p.add_argument("--images", required=True, help="folder that the photo names are relative to")
+    p.add_argument("--views", type=int, default=4, help="views per photo: the whole photo, then random crops")
+    p.add_argument("--batch-size", type=int, default=32, help="views per forward pass")
+    p.add_argument("--limit", type=int, help="use only the first N photos")
+    p.add_argument("--out", required=True,
+                   help="folder for files.npy, crops.npy, features.npy, logits.npy and meta.json; "
+                        "a run with the same settings there is resumed")
+    add_common_options(p)
+    p.set_defaults(run=cmd_teacher_features)
     return parser
 
 
