@@ -118,7 +118,8 @@ def make_training_set(args, preprocess, class_names=None):
             raise SystemExit("error: box-derived labels are for the 80 COCO classes; the checkpoint has others")
         dataset = BoxViewDataset(args.train_images, args.train, preprocess["input_height"],
                                  scale=(args.crop_scale_min, 1.0),
-                                 second_teacher=getattr(args, "second_teacher", None))
+                                 second_teacher=getattr(args, "second_teacher", None),
+                                 second_share=getattr(args, "second_share", 1.0))
         return dataset, names
     if getattr(args, "second_teacher", None):
         raise SystemExit("error: --second-teacher needs --train with a teacher's boxes (.jsonl)")
@@ -452,6 +453,9 @@ def build_parser():
                         "teacher_features stage); the student also learns to predict them from its pooled features")
     p.add_argument("--feature-weight", type=float, default=1.0,
                    help="weight of the second teacher's feature loss against the label loss")
+    p.add_argument("--second-share", type=float, default=1.0,
+                   help="fraction of the samples drawn from the second teacher's views; the others are "
+                        "fresh random crops without a feature target")
     p.add_argument("--out", required=True, help="checkpoint to write")
     p.set_defaults(run=cmd_train_fp32)
 

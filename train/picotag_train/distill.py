@@ -152,13 +152,14 @@ class BoxDistillationSet:
     """
 
     def __init__(self, image_root, boxes_path, size, scale=(0.3, 1.0), ratio=(3 / 4, 4 / 3),
-                 indices=None, seed=0, second_teacher=None):
+                 indices=None, seed=0, second_teacher=None, second_share=1.0):
         entries = load_teacher_boxes(boxes_path)
         if indices is not None:
             entries = [entries[i] for i in indices]
         self.files = [file for file, _ in entries]
         self.dets = [dets for _, dets in entries]
         self.second = None if second_teacher is None else SecondTeacher(second_teacher, self.files)
+        self.second_share = second_share
         self.photos = decode_photos(image_root, self.files)
         self.size = size
         self.scale = scale
@@ -212,13 +213,15 @@ class BoxDistillationSet:
 
         With a second teacher, the views are its views (jittered) and the
         batch is (images, (labels, teacher features [N, D], has [N])):
-        photos that the second teacher has not seen get a random view and
-        has = False.
+        photos that the second teacher has not seen, and a random
+        (1 - second_share) of the others, get a random view and has = False.
         """
         images, labels, features, has = [], [], [], []
         for index in indices:
             view_number = 0
             seen = self.second is not None and bool(self.second.has[index])
+            if seen and augment and self.second_share < 1.0:
+                seen = bool(self.rng.random() < self.second_share)
             if seen and augment:
                 crop, view_number = self.jittered_view(index)
                 flip = bool(self.rng.integers(2))
@@ -248,8 +251,9 @@ class BoxViewDataset(torch.utils.data.Dataset):
     per epoch.
     """
 
-    def __init__(self, image_root, boxes_path, size, scale=(0.3, 1.0), second_teacher=None):
-        self.views = BoxDistillationSet(image_root, boxes_path, size, scale=scale, second_teacher=second_teacher)
+    def __init__(self, image_root, boxes_path, size, scale=(0.3, 1.0), second_teacher=None, second_share=1.0):
+        self.views = BoxDistillationSet(image_root, boxes_path, size, scale=scale, second_teacher=second_teacher,
+                                        second_share=second_share)
         self.seed = None
 
     def __len__(self):

@@ -5,10 +5,12 @@
 #
 # Usage: train/recipes/default_model.sh OUT_DIR
 # Environment (defaults in brackets): DATA [../shared/data], WIDTH [16],
-# SIZE [96], EPOCHS [28], QAT_EPOCHS [3], THREADS [2], LOSS [bce] (or asl),
-# AVERAGE_DECAY [none] (e.g. 0.999: save a moving average of the FP32 weights),
+# SIZE [96], EPOCHS [40], QAT_EPOCHS [3], THREADS [2], LOSS [asl] (or bce),
+# AVERAGE_DECAY [0.999] (save a moving average of the FP32 weights; empty:
+# the final weights),
 # SECOND_TEACHER [none] (a teacher_features folder: also regress the
-# MobileNetV2 features of its views), FEATURE_WEIGHT [1].
+# MobileNetV2 features of its views), FEATURE_WEIGHT [1], SECOND_SHARE [1]
+# (fraction of samples from the second teacher's views), QAT_LR [0.002].
 # Needs a built picotag (cmake -B build && cmake --build build).
 # A stage whose output already exists in OUT_DIR is skipped, so an
 # interrupted run continues where it stopped.
@@ -18,14 +20,16 @@ out=${1:?usage: $0 OUT_DIR}
 data=${DATA:-$repo/../shared/data}
 width=${WIDTH:-16}
 size=${SIZE:-96}
-epochs=${EPOCHS:-28}
+epochs=${EPOCHS:-40}
 qat_epochs=${QAT_EPOCHS:-3}
 threads=${THREADS:-2}
-loss=${LOSS:-bce}
+loss=${LOSS:-asl}
 average=()
-[ -z "${AVERAGE_DECAY:-}" ] || average=(--average-decay "$AVERAGE_DECAY")
+average_decay=${AVERAGE_DECAY-0.999}
+[ -z "$average_decay" ] || average=(--average-decay "$average_decay")
 second=()
-[ -z "${SECOND_TEACHER:-}" ] || second=(--second-teacher "$SECOND_TEACHER" --feature-weight "${FEATURE_WEIGHT:-1}")
+[ -z "${SECOND_TEACHER:-}" ] || second=(--second-teacher "$SECOND_TEACHER" --feature-weight "${FEATURE_WEIGHT:-1}"
+                                      --second-share "${SECOND_SHARE:-1}")
 mkdir -p "$out"
 
 train() { PYTHONPATH="$repo/train" /usr/bin/python3 -m picotag_train "$@"; }
@@ -40,7 +44,7 @@ common=(--train "$data/train/teacher_boxes.jsonl" --train-images "$data/train/im
   --resize-mode stretch --epochs "$epochs" --lr 0.1 --warmup-steps 200 --weight-decay 5e-5 "${average[@]}" "${second[@]}" \
   --trained-on "$trained_on" --teacher "$teacher" --out "$out/fp32.pt"
 
-[ -e "$out/qat.pt" ] || time train train_qat "${common[@]}" --fp32 "$out/fp32.pt" --epochs "$qat_epochs" --lr 0.005 \
+[ -e "$out/qat.pt" ] || time train train_qat "${common[@]}" --fp32 "$out/fp32.pt" --epochs "$qat_epochs" --lr "${QAT_LR:-0.002}" \
   --weight-decay 5e-5 --freeze-bn-after 0.5 --out "$out/qat.pt"
 
 [ -e "$out/ptq.pt" ] || time train calibrate --fp32 "$out/fp32.pt" --images "$data/train/images" --batches 16 \

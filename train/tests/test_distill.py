@@ -171,3 +171,15 @@ def test_weight_average_follows_the_formula():
 def test_weight_average_rejects_a_bad_decay():
     with pytest.raises(ValueError):
         WeightAverage(torch.nn.Linear(1, 1), 1.0)
+
+
+def test_second_share_mixes_random_views(photo_set):
+    root, files = photo_set
+    views = BoxDistillationSet(str(root), str(root / "boxes.jsonl"), 16,
+                               second_teacher=str(root / "second"), second_share=0.5)
+    flags = []
+    for _ in range(40):
+        _, (_, _, has) = views.batch([0, 1, 2])
+        flags.extend(has.tolist())
+    # About half of the 120 samples use the teacher's views.
+    assert 30 < sum(flags) < 90
