@@ -19,9 +19,9 @@ static int is_regular_file(const char *path) {
     return stat(path, &info) == 0 && S_ISREG(info.st_mode);
 }
 
-/* Writes <folder of the executable>/../../../models/default.ptm into `path`;
+/* Writes <folder of the executable>/<relative>/default.ptm into `path`;
  * returns 0 when the executable's path is unknown. */
-static int executable_relative_model(char *path, size_t capacity) {
+static int executable_relative_model(const char *relative, char *path, size_t capacity) {
     char executable[PATH_MAX];
     const ssize_t length = readlink("/proc/self/exe", executable, sizeof(executable) - 1);
     if (length <= 0) {
@@ -33,8 +33,7 @@ static int executable_relative_model(char *path, size_t capacity) {
         return 0;
     }
     *slash = '\0';
-    const int written = snprintf(path, capacity, "%s/../../../models/%s", executable,
-                                 TOOL_DEFAULT_MODEL_NAME);
+    const int written = snprintf(path, capacity, "%s/%s/%s", executable, relative, TOOL_DEFAULT_MODEL_NAME);
     return written > 0 && (size_t)written < capacity;
 }
 
@@ -62,10 +61,18 @@ int tool_model_locate(const char *option, char *path, size_t path_capacity, char
         return 1;
     }
 
+    /* A build tree (build/src/tools/picotag), then an installation moved
+     * with its prefix (PREFIX/bin/picotag beside PREFIX/share/picotag). */
     char relative[PATH_MAX];
-    const int have_relative = executable_relative_model(relative, sizeof(relative));
+    const int have_relative = executable_relative_model("../../../models", relative, sizeof(relative));
     if (have_relative && is_regular_file(relative)) {
         snprintf(path, path_capacity, "%s", relative);
+        return 1;
+    }
+    char prefixed[PATH_MAX];
+    const int have_prefixed = executable_relative_model("../share/picotag/models", prefixed, sizeof(prefixed));
+    if (have_prefixed && is_regular_file(prefixed)) {
+        snprintf(path, path_capacity, "%s", prefixed);
         return 1;
     }
     char installed[PATH_MAX];
@@ -76,9 +83,10 @@ int tool_model_locate(const char *option, char *path, size_t path_capacity, char
     }
 
     snprintf(message, message_capacity,
-             "no model given and no default model found (looked for %s%s%s); pass --model FILE "
+             "no model given and no default model found (looked for %s%s%s%s%s); pass --model FILE "
              "or set PICOTAG_MODEL",
-             have_relative ? relative : "", have_relative ? " and " : "", installed);
+             have_relative ? relative : "", have_relative ? ", " : "", have_prefixed ? prefixed : "",
+             have_prefixed ? " and " : "", installed);
     return 0;
 }
 

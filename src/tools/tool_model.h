@@ -23,8 +23,9 @@ typedef struct tool_model {
 /* Chooses the model file: `option` (--model) when given, else the
  * environment variable PICOTAG_MODEL when set, else the first existing
  * default: models/default.ptm three folders above the executable (a build
- * tree: build/src/tools/picotag), then PICOTAG_MODEL_DIR/default.ptm set at
- * build time. Returns 1 with `path` filled, or 0 with `message` saying what
+ * tree: build/src/tools/picotag), then share/picotag/models/default.ptm
+ * beside the executable's folder (an installation, also under another
+ * prefix), then PICOTAG_MODEL_DIR/default.ptm set at build time. Returns 1 with `path` filled, or 0 with `message` saying what
  * was tried. */
 int tool_model_locate(const char *option, char *path, size_t path_capacity, char *message,
                       size_t message_capacity);

@@ -180,6 +180,17 @@ case_default_model() {
   contains "$work/out" "\"sha256\": \"$model_sha\""
 
   rm "$tree/models/default.ptm"
+
+  # An installation under another prefix: PREFIX/bin/picotag finds
+  # PREFIX/share/picotag/models/default.ptm.
+  local prefix="$work/prefix"
+  mkdir -p "$prefix/bin" "$prefix/share/picotag/models"
+  cp "$picotag" "$prefix/bin/picotag"
+  cp "$model_b" "$prefix/share/picotag/models/default.ptm"
+  timeout 60 "$prefix/bin/picotag" tag --no-catalog --json "$work/photos/beach.png" >"$work/out" 2>"$work/err"
+  expect_equal "$?" 0 "exit status with share/picotag/models/default.ptm beside bin/"
+  contains "$work/out" "\"sha256\": \"$model_b_sha\""
+
   local installed
   installed=$("$copy" tag --help | grep -o '[^ ]*/default\.ptm)' | tr -d ')')
   if [ -e "$installed" ]; then
