@@ -12,6 +12,11 @@ set -eu
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
 
+# Help first: everything below installs packages and builds.
+case "${1:-}" in
+    -h|--help) PYTHONPATH="$repo/train:$repo/bench/peers" exec /usr/bin/python3 bench/peers/peers.py --help ;;
+esac
+
 scripts/install-deps.sh
 missing=""
 dpkg-query -W -f='${Status}' python3-onnx 2>/dev/null | grep -q "install ok installed" || missing="python3-onnx"

@@ -31,7 +31,9 @@ static void print_logits_usage(FILE *stream) {
             "  --height H       input height in pixels (default: the model's input height)\n"
             "  --width W        input width in pixels (default: the model's input width)\n"
             "  --json           print {\"height\": H, \"width\": W, \"logits\": [...]} instead\n"
-            "  --kernels NAME   kernel set to use (default: the fastest this CPU supports)\n");
+            "  --kernels NAME   kernel set to use (default: the fastest this CPU supports)\n"
+            "\n"
+            "Exit status: 0 success, 1 the model or the input cannot be read or run, 2 usage error.\n");
 }
 
 /* Parses a pixel count in [1, 65536]. Returns 0 for anything else. */

@@ -112,6 +112,11 @@ def add_meta_options(parser):
 
 def make_training_set(args, preprocess, class_names=None):
     """Return (dataset, class names) for --train: a label file or a teacher's boxes."""
+    share = getattr(args, "second_share", 1.0)
+    if not 0.0 < share <= 1.0:
+        raise SystemExit(f"error: --second-share must lie in (0, 1], got {share}")
+    if share != 1.0 and not getattr(args, "second_teacher", None):
+        raise SystemExit("error: --second-share needs --second-teacher")
     if str(args.train).endswith(".jsonl"):
         names = list(coco_labels.COCO80_NAMES)
         if class_names is not None and list(class_names) != names:
@@ -120,6 +125,9 @@ def make_training_set(args, preprocess, class_names=None):
                                  scale=(args.crop_scale_min, 1.0),
                                  second_teacher=getattr(args, "second_teacher", None),
                                  second_share=getattr(args, "second_share", 1.0))
+        second = dataset.views.second
+        if second is not None and not second.has.any():
+            raise SystemExit(f"error: {args.second_teacher} has features for none of the training photos")
         return dataset, names
     if getattr(args, "second_teacher", None):
         raise SystemExit("error: --second-teacher needs --train with a teacher's boxes (.jsonl)")

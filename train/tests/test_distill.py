@@ -7,6 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
+from picotag_train.cli import main
 from picotag_train.distill import (
     BoxDistillationSet,
     FeatureDistillation,
@@ -183,3 +184,29 @@ def test_second_share_mixes_random_views(photo_set):
         flags.extend(has.tolist())
     # About half of the 120 samples use the teacher's views.
     assert 30 < sum(flags) < 90
+
+
+def train_args(root, *extra):
+    return ["train_fp32", "--train", str(root / "boxes.jsonl"), "--train-images", str(root),
+            "--width", "4", "--input-size", "16", "--epochs", "1", "--batch-size", "2", "--workers", "0",
+            "--threads", "1", "--quiet", "--out", str(root / "out.pt"), *extra]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--second-share", "0.5"], "--second-share needs --second-teacher"),
+    (["--second-teacher", "SECOND", "--second-share", "1.5"], "must lie in"),
+    (["--second-teacher", "SECOND", "--second-share", "0"], "must lie in"),
+])
+def test_train_rejects_bad_second_teacher_options(photo_set, extra, message):
+    root, _ = photo_set
+    extra = [str(root / "second") if part == "SECOND" else part for part in extra]
+    with pytest.raises(SystemExit, match=message):
+        main(train_args(root, *extra))
+
+
+def test_train_rejects_features_of_other_photos(photo_set, tmp_path):
+    root, _ = photo_set
+    write_second_teacher(tmp_path / "other", ["elsewhere.png"], np.zeros((1, 1, 4), np.float32),
+                         np.zeros((1, 1, 8), np.float16), done=1)
+    with pytest.raises(SystemExit, match="none of the training photos"):
+        main(train_args(root, "--second-teacher", str(tmp_path / "other")))
