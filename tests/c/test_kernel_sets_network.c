@@ -10,80 +10,19 @@
 #include "picotag.h"
 #include "test_check.h"
 #include "test_model_writer.h"
+#include "test_network_support.h"
 
-static picotag_model *load_test_model(const test_model *description) {
-    test_model_file file;
-    if (tm_serialize(description, &file) != 0) {
-        return NULL;
-    }
-    picotag_model *model = NULL;
-    picotag_error error;
-    const picotag_status status =
-        picotag_model_load_memory(file.bytes, file.size, "kernel-sets.ptm", &model, &error);
-    CHECK_STATUS(PICOTAG_OK, status, error.message);
-    tm_file_free(&file);
-    return model;
-}
-
-static uint8_t *random_image(int height, int width, uint32_t seed) {
-    uint8_t *rgb = malloc((size_t)height * width * 3);
-    uint32_t state = seed * 2654435761u + 7;
-    for (size_t i = 0; i < (size_t)height * width * 3; i++) {
-        state = state * 1664525u + 1013904223u;
-        rgb[i] = (uint8_t)(state >> 24);
-    }
-    return rgb;
-}
-
-/* The logits and every value of one run, with keep_all_values. */
-typedef struct network_run {
-    int32_t logits[PICOTAG_MAX_CLASSES];
-    uint8_t *values[TM_MAX_VALUES];
-    size_t sizes[TM_MAX_VALUES];
-} network_run;
-
-static int run_network(const picotag_model *model, const char *kernels, int keep_all_values, int height,
-                       int width, const uint8_t *rgb, uint32_t value_count, network_run *run) {
-    memset(run, 0, sizeof(*run));
-    picotag_runner *runner = NULL;
-    picotag_error error;
-    const picotag_runner_options options = {.kernels = kernels, .threads = 1, .keep_all_values = keep_all_values};
-    if (!CHECK_STATUS(PICOTAG_OK, picotag_runner_create(model, height, width, &options, &runner, &error),
-                      error.message)) {
-        return 0;
-    }
-    CHECK_STATUS(PICOTAG_OK, picotag_runner_run(runner, rgb, run->logits, &error), error.message);
-
-    for (uint32_t v = 0; keep_all_values && v < value_count; v++) {
-        size_t size = 0;
-        if (picotag_runner_value(runner, (int)v, NULL, 0, &size, NULL, NULL, NULL) ==
-                PICOTAG_ERROR_INVALID_ARGUMENT &&
-            size == 0) {
-            continue;  /* the logits, which have no buffer */
-        }
-        run->values[v] = malloc(size);
-        run->sizes[v] = size;
-        CHECK_STATUS(PICOTAG_OK,
-                     picotag_runner_value(runner, (int)v, run->values[v], size, NULL, NULL, NULL, NULL), "");
-    }
-    picotag_runner_free(runner);
-    return 1;
-}
-
-static void free_network_run(network_run *run) {
-    for (int v = 0; v < TM_MAX_VALUES; v++) {
-        free(run->values[v]);
-    }
-}
+/* The random_image stream of this test, unlike those of the other tests. */
+#define IMAGE_STREAM 7
 
 /* Returns the number of kernel sets whose logits or values differ from
  * the reference's on this model, input size and image. */
 static int compare_sets_on_network(const test_model *description, const picotag_model *model, int height,
                                    int width, uint32_t image_seed, const char *label) {
-    uint8_t *rgb = random_image(height, width, image_seed);
+    uint8_t *rgb = random_image(height, width, image_seed, IMAGE_STREAM);
     const int classes = picotag_model_class_count(model);
     network_run expected;
-    run_network(model, "reference", 1, height, width, rgb, description->value_count, &expected);
+    run_network(model, "reference", 1, 1, height, width, rgb, description->value_count, &expected);
 
     int failing_sets = 0;
     for (size_t s = 0; s < picotag_kernel_set_count(); s++) {
@@ -93,7 +32,7 @@ static int compare_sets_on_network(const test_model *description, const picotag_
         }
         for (int keep_all = 0; keep_all <= 1; keep_all++) {
             network_run actual;
-            run_network(model, set->name, keep_all, height, width, rgb, description->value_count, &actual);
+            run_network(model, set->name, 1, keep_all, height, width, rgb, description->value_count, &actual);
             int same = memcmp(actual.logits, expected.logits, sizeof(int32_t) * (size_t)classes) == 0;
             if (!same) {
                 printf("  %s on %s %dx%d: logits differ, first: expected %d, got %d\n", set->name, label,
@@ -122,7 +61,7 @@ static void kernel_sets_match_reference_on_mini_resnet(void) {
     static const int sizes[][2] = {{32, 32}, {17, 23}, {9, 9}, {1, 1}, {64, 48}, {3, 40}};
     for (uint64_t seed = 1; seed <= 4; seed++) {
         test_model *description = tm_mini_resnet(seed);
-        picotag_model *model = load_test_model(description);
+        picotag_model *model = load_test_model(description, "kernel-sets.ptm");
         for (size_t i = 0; model != NULL && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
             CHECK_EQ(0, compare_sets_on_network(description, model, sizes[i][0], sizes[i][1],
                                                 (uint32_t)(seed * 10 + i), "mini ResNet"));
@@ -136,7 +75,7 @@ static void kernel_sets_match_reference_on_mini_resnet(void) {
 static void kernel_sets_match_reference_on_standard_width_resnet18(void) {
     static const int sizes[][2] = {{64, 64}, {45, 37}};
     test_model *description = tm_resnet18(18, 64, 64);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "kernel-sets.ptm");
     for (size_t i = 0; model != NULL && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         CHECK_EQ(0, compare_sets_on_network(description, model, sizes[i][0], sizes[i][1], (uint32_t)(100 + i),
                                             "ResNet-18"));
@@ -145,9 +84,9 @@ static void kernel_sets_match_reference_on_standard_width_resnet18(void) {
     /* The random network keeps information to the logits: they are not all
      * equal, so the comparison above is not trivially satisfied. */
     if (model != NULL) {
-        uint8_t *rgb = random_image(64, 64, 100);
+        uint8_t *rgb = random_image(64, 64, 100, IMAGE_STREAM);
         network_run run;
-        run_network(model, NULL, 0, 64, 64, rgb, description->value_count, &run);
+        run_network(model, NULL, 1, 0, 64, 64, rgb, description->value_count, &run);
         int distinct = 0;
         for (int k = 0; k < TM_COCO_CLASSES; k++) {
             int seen = 0;

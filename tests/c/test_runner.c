@@ -7,36 +7,17 @@
 #include "picotag.h"
 #include "test_check.h"
 #include "test_model_writer.h"
+#include "test_network_support.h"
 
-static picotag_model *load_test_model(const test_model *description) {
-    test_model_file file;
-    if (tm_serialize(description, &file) != 0) {
-        return NULL;
-    }
-    picotag_model *model = NULL;
-    picotag_error error;
-    const picotag_status status = picotag_model_load_memory(file.bytes, file.size, "runner-test.ptm", &model, &error);
-    CHECK_STATUS(PICOTAG_OK, status, error.message);
-    tm_file_free(&file);
-    return model;
-}
-
-static uint8_t *random_image(int height, int width, uint32_t seed) {
-    uint8_t *rgb = malloc((size_t)height * width * 3);
-    uint32_t state = seed * 2654435761u + 1;
-    for (size_t i = 0; i < (size_t)height * width * 3; i++) {
-        state = state * 1664525u + 1013904223u;
-        rgb[i] = (uint8_t)(state >> 24);
-    }
-    return rgb;
-}
+/* The random_image stream of this test, unlike those of the other tests. */
+#define IMAGE_STREAM 1
 
 /* Runs `model` at height x width with both memory plans and compares the
  * logits and, with keep_all_values, every activation with the naive
  * evaluation. Returns the number of mismatching values. */
 static int compare_with_naive(const test_model *description, const picotag_model *model, int height,
                               int width, uint32_t image_seed) {
-    uint8_t *rgb = random_image(height, width, image_seed);
+    uint8_t *rgb = random_image(height, width, image_seed, IMAGE_STREAM);
     naive_network_result expected;
     CHECK_EQ(0, naive_network_run(description, height, width, rgb, &expected));
     const uint32_t logits_value = description->ops[description->op_count - 1][2];
@@ -94,7 +75,7 @@ static void runner_matches_naive_network_on_mini_resnet(void) {
     static const int sizes[][2] = {{32, 32}, {17, 23}, {9, 9}, {1, 1}, {64, 48}, {3, 40}};
     for (uint64_t seed = 1; seed <= 4; seed++) {
         test_model *description = tm_mini_resnet(seed);
-        picotag_model *model = load_test_model(description);
+        picotag_model *model = load_test_model(description, "runner-test.ptm");
         for (size_t i = 0; model != NULL && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
             CHECK_EQ(0, compare_with_naive(description, model, sizes[i][0], sizes[i][1], (uint32_t)(seed * 10 + i)));
         }
@@ -105,7 +86,7 @@ static void runner_matches_naive_network_on_mini_resnet(void) {
 
 static void runner_matches_naive_network_on_tiny_model(void) {
     test_model *description = tm_tiny_model(77);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "runner-test.ptm");
     CHECK_EQ(0, compare_with_naive(description, model, 32, 32, 5));
     CHECK_EQ(0, compare_with_naive(description, model, 8, 13, 6));
     picotag_model_free(model);
@@ -116,11 +97,11 @@ static void runner_matches_naive_network_on_tiny_model(void) {
  * pass on a network that ignores its input. */
 static void runner_logits_depend_on_the_image(void) {
     test_model *description = tm_mini_resnet(3);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "runner-test.ptm");
     picotag_runner *runner = NULL;
     CHECK_STATUS(PICOTAG_OK, picotag_runner_create(model, 32, 32, NULL, &runner, NULL), "");
-    uint8_t *first = random_image(32, 32, 1);
-    uint8_t *second = random_image(32, 32, 2);
+    uint8_t *first = random_image(32, 32, 1, IMAGE_STREAM);
+    uint8_t *second = random_image(32, 32, 2, IMAGE_STREAM);
     int32_t logits_first[5], logits_second[5], logits_again[5];
     CHECK_STATUS(PICOTAG_OK, picotag_runner_run(runner, first, logits_first, NULL), "");
     CHECK_STATUS(PICOTAG_OK, picotag_runner_run(runner, second, logits_second, NULL), "");
@@ -136,7 +117,7 @@ static void runner_logits_depend_on_the_image(void) {
 
 static void runner_shared_plan_uses_less_scratch(void) {
     test_model *description = tm_mini_resnet(2);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "runner-test.ptm");
     picotag_runner *shared = NULL;
     picotag_runner *separate = NULL;
     const picotag_runner_options keep = {.kernels = NULL, .threads = 0, .keep_all_values = 1};
@@ -152,7 +133,7 @@ static void runner_shared_plan_uses_less_scratch(void) {
 
 static void runner_value_rejects_bad_requests(void) {
     test_model *description = tm_tiny_model(5);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "runner-test.ptm");
     picotag_runner *shared = NULL;
     picotag_runner *keep = NULL;
     const picotag_runner_options keep_options = {.kernels = NULL, .threads = 1, .keep_all_values = 1};
@@ -179,7 +160,7 @@ static void runner_value_rejects_bad_requests(void) {
     CHECK_EQ(8, w);
     CHECK_EQ(8, c);
     /* Value 0 is a copy of the image of the last run. */
-    uint8_t *rgb = random_image(16, 16, 9);
+    uint8_t *rgb = random_image(16, 16, 9, IMAGE_STREAM);
     int32_t logits[3];
     CHECK_STATUS(PICOTAG_OK, picotag_runner_run(keep, rgb, logits, NULL), "");
     CHECK_STATUS(PICOTAG_OK, picotag_runner_value(keep, 0, buffer, sizeof(buffer), &size, &h, &w, &c), "");
@@ -195,7 +176,7 @@ static void runner_value_rejects_bad_requests(void) {
 
 static void runner_create_rejects_invalid_arguments(void) {
     test_model *description = tm_tiny_model(5);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "runner-test.ptm");
     picotag_runner *runner = (picotag_runner *)&runner;  /* must be reset to NULL */
     picotag_error error;
 
@@ -228,7 +209,7 @@ static void runner_create_rejects_invalid_arguments(void) {
 
 static void runner_selects_kernels_by_name(void) {
     test_model *description = tm_tiny_model(5);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "runner-test.ptm");
     picotag_runner *runner = NULL;
     picotag_error error;
 
@@ -289,7 +270,7 @@ static void runner_rejects_input_too_small_for_a_window(void) {
     tm_add_fully_connected(description, pooled, logits);
     tm_add_label(description, "a", "가", "", "", 0, 1.0f);
     tm_add_label(description, "b", "나", "", "", 0, 1.0f);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "runner-test.ptm");
 
     picotag_runner *runner = NULL;
     picotag_error error;
@@ -324,7 +305,7 @@ static void runner_rejects_residual_size_mismatch(void) {
     tm_add_fully_connected(description, pooled, logits);
     tm_add_label(description, "a", "가", "", "", 0, 1.0f);
     tm_add_label(description, "b", "나", "", "", 0, 1.0f);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "runner-test.ptm");
 
     picotag_runner *runner = NULL;
     picotag_error error;
@@ -352,7 +333,7 @@ static test_model *pool_only_model(uint32_t s0) {
 
 static void runner_rejects_average_pool_sum_overflow(void) {
     test_model *description = pool_only_model(31);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "runner-test.ptm");
     picotag_runner *runner = NULL;
     picotag_error error;
     /* 2902 * 2902 * 255 >= 2^31, 2900 * 2900 * 255 < 2^31. */
@@ -368,7 +349,7 @@ static void runner_rejects_average_pool_sum_overflow(void) {
 
 static void runner_rejects_average_pool_shift_above_62(void) {
     test_model *description = pool_only_model(40);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "runner-test.ptm");
     picotag_runner *runner = NULL;
     picotag_error error;
     /* n = 2^23: k = 23 and m = m0, so the shift is 40 + 23 = 63. */

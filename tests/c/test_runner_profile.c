@@ -12,19 +12,7 @@
 #include "picotag.h"
 #include "test_check.h"
 #include "test_model_writer.h"
-
-static picotag_model *load_from_memory(const test_model *description) {
-    test_model_file file;
-    if (tm_serialize(description, &file) != 0) {
-        return NULL;
-    }
-    picotag_model *model = NULL;
-    picotag_error error;
-    CHECK_STATUS(PICOTAG_OK, picotag_model_load_memory(file.bytes, file.size, "profile.ptm", &model, &error),
-                 error.message);
-    tm_file_free(&file);
-    return model;
-}
+#include "test_network_support.h"
 
 static uint8_t *patterned_image(int height, int width) {
     uint8_t *rgb = malloc((size_t)height * width * 3);
@@ -42,7 +30,7 @@ static uint64_t monotonic_nanoseconds(void) {
 
 static void profiled_run_matches_plain_run(void) {
     test_model *description = tm_mini_resnet(21);
-    picotag_model *model = load_from_memory(description);
+    picotag_model *model = load_test_model(description, "profile.ptm");
     uint8_t *rgb = patterned_image(30, 26);
     for (int threads = 1; threads <= 2; threads++) {
         picotag_error error;
@@ -70,7 +58,7 @@ static void profiled_run_matches_plain_run(void) {
  * inside the call, so their sum cannot exceed the call's own time. */
 static void op_times_fit_inside_the_run(void) {
     test_model *description = tm_mini_resnet(22);
-    picotag_model *model = load_from_memory(description);
+    picotag_model *model = load_test_model(description, "profile.ptm");
     uint8_t *rgb = patterned_image(48, 40);
     picotag_error error;
     picotag_runner *runner = NULL;
@@ -101,7 +89,7 @@ static void op_times_fit_inside_the_run(void) {
 
 static void profiled_run_rejects_short_array(void) {
     test_model *description = tm_mini_resnet(23);
-    picotag_model *model = load_from_memory(description);
+    picotag_model *model = load_test_model(description, "profile.ptm");
     uint8_t *rgb = patterned_image(16, 16);
     picotag_error error;
     picotag_runner *runner = NULL;
@@ -126,7 +114,7 @@ static void profiled_run_rejects_short_array(void) {
 /* tm_tiny_model: CONV2D -> GLOBAL_AVGPOOL -> FULLY_CONNECTED (3 classes). */
 static void op_info_states_shapes_and_macs(void) {
     test_model *description = tm_tiny_model(24);
-    picotag_model *model = load_from_memory(description);
+    picotag_model *model = load_test_model(description, "profile.ptm");
     picotag_error error;
     picotag_runner *runner = NULL;
     CHECK_STATUS(PICOTAG_OK, picotag_runner_create(model, 20, 18, NULL, &runner, &error), error.message);
@@ -164,7 +152,7 @@ static void op_info_states_shapes_and_macs(void) {
 
 static void memory_usage_adds_up_to_scratch_bytes(void) {
     test_model *description = tm_resnet18(25, 16, 64);
-    picotag_model *model = load_from_memory(description);
+    picotag_model *model = load_test_model(description, "profile.ptm");
     for (size_t s = 0; s < picotag_kernel_set_count(); s++) {
         const picotag_kernel_set *set = picotag_kernel_set_at(s);
         if (!set->is_supported()) {

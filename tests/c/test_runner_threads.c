@@ -11,84 +11,19 @@
 #include "picotag.h"
 #include "test_check.h"
 #include "test_model_writer.h"
+#include "test_network_support.h"
 
 static const int thread_counts[] = {2, 3, 5};
 #define THREAD_COUNT_CASES (sizeof(thread_counts) / sizeof(thread_counts[0]))
 
-static picotag_model *load_test_model(const test_model *description) {
-    test_model_file file;
-    if (tm_serialize(description, &file) != 0) {
-        return NULL;
-    }
-    picotag_model *model = NULL;
-    picotag_error error;
-    CHECK_STATUS(PICOTAG_OK, picotag_model_load_memory(file.bytes, file.size, "threads.ptm", &model, &error),
-                 error.message);
-    tm_file_free(&file);
-    return model;
-}
-
-static uint8_t *random_image(int height, int width, uint32_t seed) {
-    uint8_t *rgb = malloc((size_t)height * width * 3);
-    uint32_t state = seed * 2654435761u + 3;
-    for (size_t i = 0; i < (size_t)height * width * 3; i++) {
-        state = state * 1664525u + 1013904223u;
-        rgb[i] = (uint8_t)(state >> 24);
-    }
-    return rgb;
-}
-
-/* The logits and every value of one run with keep_all_values. */
-typedef struct network_run {
-    int32_t logits[PICOTAG_MAX_CLASSES];
-    uint8_t *values[TM_MAX_VALUES];
-    size_t sizes[TM_MAX_VALUES];
-} network_run;
-
-static void free_network_run(network_run *run) {
-    for (int v = 0; v < TM_MAX_VALUES; v++) {
-        free(run->values[v]);
-    }
-}
-
-/* Runs the model once. With keep_all_values, every value is copied into
- * `run`; without it, buffers share memory as the plan decides and only
- * the logits are kept. */
-static int run_network(const picotag_model *model, const char *kernels, int threads, int keep_all_values,
-                       int height, int width, const uint8_t *rgb, uint32_t value_count, network_run *run) {
-    memset(run, 0, sizeof(*run));
-    picotag_runner *runner = NULL;
-    picotag_error error;
-    const picotag_runner_options options = {
-        .kernels = kernels, .threads = threads, .keep_all_values = keep_all_values};
-    if (!CHECK_STATUS(PICOTAG_OK, picotag_runner_create(model, height, width, &options, &runner, &error),
-                      error.message)) {
-        return 0;
-    }
-    CHECK_EQ(threads, picotag_runner_threads(runner));
-    CHECK_STATUS(PICOTAG_OK, picotag_runner_run(runner, rgb, run->logits, &error), error.message);
-
-    for (uint32_t v = 0; keep_all_values && v < value_count; v++) {
-        size_t size = 0;
-        if (picotag_runner_value(runner, (int)v, NULL, 0, &size, NULL, NULL, NULL) ==
-                PICOTAG_ERROR_INVALID_ARGUMENT &&
-            size == 0) {
-            continue;  /* the logits, which have no buffer */
-        }
-        run->values[v] = malloc(size);
-        run->sizes[v] = size;
-        CHECK_STATUS(PICOTAG_OK,
-                     picotag_runner_value(runner, (int)v, run->values[v], size, NULL, NULL, NULL, NULL), "");
-    }
-    picotag_runner_free(runner);
-    return 1;
-}
+/* The random_image stream of this test, unlike those of the other tests. */
+#define IMAGE_STREAM 3
 
 /* Returns the number of (kernel set, thread count) pairs whose logits or
  * values differ from the same set on one thread. */
 static int compare_thread_counts(const test_model *description, const picotag_model *model, int height,
                                  int width, uint32_t image_seed) {
-    uint8_t *rgb = random_image(height, width, image_seed);
+    uint8_t *rgb = random_image(height, width, image_seed, IMAGE_STREAM);
     const size_t logit_bytes = sizeof(int32_t) * (size_t)picotag_model_class_count(model);
     int failing = 0;
 
@@ -143,7 +78,7 @@ static void threads_match_one_thread_on_mini_resnet(void) {
     static const int sizes[][2] = {{1, 1}, {3, 40}, {9, 9}, {17, 23}, {40, 36}};
     for (uint64_t seed = 1; seed <= 3; seed++) {
         test_model *description = tm_mini_resnet(seed);
-        picotag_model *model = load_test_model(description);
+        picotag_model *model = load_test_model(description, "threads.ptm");
         for (size_t i = 0; model != NULL && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
             CHECK_EQ(0, compare_thread_counts(description, model, sizes[i][0], sizes[i][1],
                                               (uint32_t)(seed * 10 + i)));
@@ -156,7 +91,7 @@ static void threads_match_one_thread_on_mini_resnet(void) {
 static void threads_match_one_thread_on_resnet18(void) {
     static const int sizes[][2] = {{64, 64}, {45, 37}};
     test_model *description = tm_resnet18(7, 16, 64);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "threads.ptm");
     for (size_t i = 0; model != NULL && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         CHECK_EQ(0, compare_thread_counts(description, model, sizes[i][0], sizes[i][1], (uint32_t)(200 + i)));
     }
@@ -167,8 +102,8 @@ static void threads_match_one_thread_on_resnet18(void) {
 /* A runner is reused for many runs: later runs give the first run's logits. */
 static void threaded_runner_repeats_its_logits(void) {
     test_model *description = tm_mini_resnet(4);
-    picotag_model *model = load_test_model(description);
-    uint8_t *rgb = random_image(33, 31, 4);
+    picotag_model *model = load_test_model(description, "threads.ptm");
+    uint8_t *rgb = random_image(33, 31, 4, IMAGE_STREAM);
     picotag_error error;
     picotag_runner *runner = NULL;
     const picotag_runner_options options = {.kernels = NULL, .threads = 3, .keep_all_values = 0};
@@ -193,7 +128,7 @@ static void threaded_runner_repeats_its_logits(void) {
 
 static void runner_rejects_too_many_threads(void) {
     test_model *description = tm_tiny_model(2);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "threads.ptm");
     picotag_error error;
     picotag_runner *runner = NULL;
     const picotag_runner_options options = {.kernels = NULL, .threads = PICOTAG_MAX_THREADS + 1};
@@ -209,7 +144,7 @@ static void runner_rejects_too_many_threads(void) {
  * them; ASan and TSan builds report a leak or race here if it does not. */
 static void threaded_runner_frees_without_a_run(void) {
     test_model *description = tm_tiny_model(5);
-    picotag_model *model = load_test_model(description);
+    picotag_model *model = load_test_model(description, "threads.ptm");
     int created = 0;
     for (int threads = 2; threads <= 8; threads++) {
         picotag_error error;
