@@ -160,6 +160,16 @@ void picotag_kernel_set_names(char *buffer, size_t capacity);
 size_t picotag_kernel_set_count(void);
 const picotag_kernel_set *picotag_kernel_set_at(size_t index);
 
+/*
+ * Writes the tap pointers of output pixels [first_pixel, first_pixel +
+ * count) at `pointers`, kernel_height * kernel_width per pixel in OHWI tap
+ * order: the first input byte of each tap, or `padding` (input_channels
+ * bytes: the zero points, or zeros) for a padded tap. Shared by the SIMD
+ * kernel sets that read their A rows through pointers.
+ */
+void picotag_conv2d_indirection(const picotag_conv2d_params *params, size_t first_pixel, size_t count,
+                                const uint8_t *padding, const uint8_t **pointers);
+
 /* Reference kernels: portable C, the definition of the integers that every
  * other kernel set must reproduce. */
 extern const picotag_kernel_set picotag_reference_kernel_set;

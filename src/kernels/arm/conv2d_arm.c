@@ -167,33 +167,6 @@ static void write_patch(uint8_t *row, const picotag_conv2d_params *params, const
     memset(row, 0, plan->k_padded - (size_t)(row - row_start));
 }
 
-/* Writes the tap pointers of output pixels [first, first + count), taps
- * per pixel in OHWI tap order: the first input byte of each tap, or
- * `padding` (C bytes of the zero point, or of zeros) for a padded tap. */
-static void write_indirection(const picotag_conv2d_params *params, const conv2d_arm_plan *plan, size_t first,
-                              size_t count, const uint8_t *padding, const uint8_t **pointers) {
-    const size_t channels = params->input_channels;
-    for (size_t i = 0; i < count; i++) {
-        const size_t pixel = first + i;
-        const int64_t first_y = (int64_t)(pixel / params->output_width) * params->stride_height -
-                                params->pad_height;
-        const int64_t first_x = (int64_t)(pixel % params->output_width) * params->stride_width -
-                                params->pad_width;
-        const uint8_t **taps = pointers + i * plan->taps;
-
-        for (uint32_t ky = 0; ky < params->kernel_height; ky++) {
-            const int64_t in_y = first_y + ky;
-            for (uint32_t kx = 0; kx < params->kernel_width; kx++) {
-                const int64_t in_x = first_x + kx;
-                const int inside = in_y >= 0 && in_y < params->input_height && in_x >= 0 &&
-                                   in_x < params->input_width;
-                *taps++ = inside ? params->input + ((size_t)in_y * params->input_width + (size_t)in_x) * channels
-                                 : padding;
-            }
-        }
-    }
-}
-
 /* Returns the A row of an output pixel on the direct path: the input pixel
  * under its 1x1 window. */
 static const uint8_t *direct_row(const picotag_conv2d_params *params, size_t pixel) {
@@ -235,7 +208,7 @@ void conv2d_arm_run(const picotag_conv2d_params *params, conv2d_arm_tile_fn tile
                 write_patch(scratch + i * plan.k_padded, params, &plan, first + i);
             }
         } else if (indirect) {
-            write_indirection(params, &plan, first, count, padding, pointers);
+            picotag_conv2d_indirection(params, first, count, padding, pointers);
         }
 
         /* The weights of one block of 16 channels stay in cache while every

@@ -354,8 +354,8 @@ void picotag_conv2d_u8i8_6x64c4_rhu_avx512vnni(const picotag_conv2d_params *p) {
         uint8_t *scratch = p->scratch;
         if (plan.a_source == CONV2D_X86_A_INDIRECT) {
             memset(scratch, 0, p->input_channels);
-            conv2d_x86_indirection(p, &plan, first, count, scratch,
-                                   (const uint8_t **)(void *)(scratch + plan.zero_row_bytes));
+            picotag_conv2d_indirection(p, first, count, scratch,
+                                       (const uint8_t **)(void *)(scratch + plan.zero_row_bytes));
         } else if (plan.a_source == CONV2D_X86_A_IM2COL) {
             conv2d_x86_im2col(p, &picotag_conv2d_u8i8_6x64c4_layout, &plan, first, count, scratch);
         }

@@ -116,14 +116,5 @@ static inline const int8_t *conv2d_x86_packed_weights(const void *packed, uint32
 void conv2d_x86_im2col(const picotag_conv2d_params *params, const conv2d_x86_layout *layout,
                        const conv2d_x86_plan *plan, size_t first_pixel, size_t count, void *rows);
 
-/*
- * Writes the tap pointers of output pixels [first_pixel, first_pixel +
- * count) at `pointers`, plan->taps per pixel in OHWI tap order: the first
- * input byte of each tap, or `zero_row` (input_channels zero bytes) for a
- * padded tap.
- */
-void conv2d_x86_indirection(const picotag_conv2d_params *params, const conv2d_x86_plan *plan,
-                            size_t first_pixel, size_t count, const uint8_t *zero_row,
-                            const uint8_t **pointers);
 
 #endif
