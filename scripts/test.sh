@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds picotag three ways (gcc with -Werror,
 # clang with -Werror, gcc with AddressSanitizer and UndefinedBehaviorSanitizer)
-# and runs every test: the C tests under each build, the thread tests under
-# ThreadSanitizer (clang), the engine and kernel tests of an aarch64 cross
-# build under qemu, then the Python tests, which compare the C engine with
-# the Python integer reference.
+# and runs the C tests under each build. Then it runs the thread tests under
+# ThreadSanitizer (clang) and the engine and kernel tests of an aarch64 cross
+# build under qemu. Last come the Python tests, which compare the C engine
+# with the Python integer reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

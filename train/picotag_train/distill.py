@@ -80,7 +80,7 @@ class SecondTeacher:
     """A second teacher's outputs for a few fixed views of each photo.
 
     The folder comes from the ``teacher_features`` stage. ``crops.npy``
-    [N, V, 4] holds V relative crops of every photo, ``features.npy``
+    [N, V, 4] contains V relative crops of every photo, ``features.npy``
     [N, V, D] the teacher's pooled features of each, ``files.npy`` the photo
     names, and ``meta.json`` how many rows are done. Photos without done rows get no feature target (``has[i]`` is
     False). The features are standardised per dimension (mean 0, variance 1

@@ -4,13 +4,15 @@
 # thresholds, export, and evaluation through the C engine (picotag eval).
 #
 # Usage: train/recipes/default_model.sh OUT_DIR
-# Environment (defaults in brackets): DATA [../shared/data], WIDTH [16],
-# SIZE [96], EPOCHS [40], QAT_EPOCHS [3], THREADS [2], LOSS [asl] (or bce),
-# AVERAGE_DECAY [0.999] (save a moving average of the FP32 weights; empty:
-# the final weights),
-# SECOND_TEACHER [none] (a teacher_features folder: also regress the
-# MobileNetV2 features of its views), FEATURE_WEIGHT [1], SECOND_SHARE [1]
-# (fraction of samples from the second teacher's views), QAT_LR [0.002].
+# Environment (defaults in brackets):
+#   DATA [../shared/data], WIDTH [16], SIZE [96], EPOCHS [40], QAT_EPOCHS [3],
+#   THREADS [2], LOSS [asl] (or bce), QAT_LR [0.002]
+#   AVERAGE_DECAY [0.999]   save a moving average of the FP32 weights (empty:
+#                           the final weights)
+#   SECOND_TEACHER [none]   a teacher_features folder: also regress the
+#                           MobileNetV2 features of its views
+#   FEATURE_WEIGHT [1]      weight of that feature loss
+#   SECOND_SHARE [1]        fraction of samples from the second teacher's views
 # Needs a built picotag (cmake -B build && cmake --build build).
 # A stage whose output already exists in OUT_DIR is skipped, so an
 # interrupted run continues where it stopped.

@@ -1,5 +1,5 @@
 /*
- * What the AArch64 convolution kernels share: the packed weight layout, the
+ * Parts that the AArch64 convolution kernels share: the packed weight layout, the
  * blocking of output pixels, im2col and tap pointers, the driver that
  * calls a micro-kernel per tile, and the requantization epilogue. The
  * driver and packing are compiled for baseline armv8-a. The epilogue is an
