@@ -117,6 +117,15 @@ def make_training_set(args, preprocess, class_names=None):
         raise SystemExit(f"error: --second-share must lie in (0, 1], got {share}")
     if share != 1.0 and not getattr(args, "second_teacher", None):
         raise SystemExit("error: --second-share needs --second-teacher")
+    mosaic, jitter = getattr(args, "mosaic", 0.0), getattr(args, "colour_jitter", 0.0)
+    if not 0.0 <= mosaic <= 1.0:
+        raise SystemExit(f"error: --mosaic must lie in [0, 1], got {mosaic}")
+    if not 0.0 <= jitter < 1.0:
+        raise SystemExit(f"error: --colour-jitter must lie in [0, 1), got {jitter}")
+    if (mosaic or jitter) and not str(args.train).endswith(".jsonl"):
+        raise SystemExit("error: --mosaic and --colour-jitter need --train with a teacher's boxes (.jsonl)")
+    if mosaic and getattr(args, "second_teacher", None):
+        raise SystemExit("error: --mosaic cannot be combined with --second-teacher")
     if str(args.train).endswith(".jsonl"):
         names = list(coco_labels.COCO80_NAMES)
         if class_names is not None and list(class_names) != names:
@@ -124,7 +133,8 @@ def make_training_set(args, preprocess, class_names=None):
         dataset = BoxViewDataset(args.train_images, args.train, preprocess["input_height"],
                                  scale=(args.crop_scale_min, 1.0),
                                  second_teacher=getattr(args, "second_teacher", None),
-                                 second_share=getattr(args, "second_share", 1.0))
+                                 second_share=getattr(args, "second_share", 1.0),
+                                 mosaic=getattr(args, "mosaic", 0.0), jitter=getattr(args, "colour_jitter", 0.0))
         second = dataset.views.second
         if second is not None and not second.has.any():
             raise SystemExit(f"error: {args.second_teacher} has features for none of the training photos")
@@ -437,6 +447,26 @@ def cmd_teacher_features(args):
     log.info("wrote %s: %d photos, %.0f s of computation", args.out, meta["done"], meta["seconds"])
 
 
+def cmd_teacher_boxes(args):
+    from .data import list_images
+    from .teacher_boxes import label_photos
+
+    if args.list:
+        with open(args.list, encoding="utf-8") as stream:
+            files = [line.strip() for line in stream if line.strip()]
+    else:
+        try:
+            files = [os.path.relpath(path, args.images) for path in list_images(args.images)]
+        except FileNotFoundError as error:
+            raise SystemExit(f"error: {error}")
+    if not files:
+        raise SystemExit(f"error: no photos found in {args.list or args.images}")
+    log.info("teacher %s: %d photos -> %s", args.model, len(files), args.out)
+    written, failed = label_photos(args.model, args.images, files, args.out, args.scores, threads=args.threads,
+                                   log=log.info)
+    log.info("wrote %s: %d photos labelled, %d skipped", args.out, written, failed)
+
+
 # ---- Parser ---------------------------------------------------------------
 
 
@@ -464,6 +494,12 @@ def build_parser():
     p.add_argument("--second-share", type=float, default=1.0,
                    help="fraction of the samples drawn from the second teacher's views; the others are "
                         "fresh random crops without a feature target")
+    p.add_argument("--mosaic", type=float, default=0.0,
+                   help="with box-derived labels: probability that a sample is a 2x2 mosaic of four random views "
+                        "(label: per-class maximum)")
+    p.add_argument("--colour-jitter", type=float, default=0.0,
+                   help="with box-derived labels: scale brightness, contrast and saturation by random factors "
+                        "in [1 - J, 1 + J]")
     p.add_argument("--out", required=True, help="checkpoint to write")
     p.set_defaults(run=cmd_train_fp32)
 
@@ -554,6 +590,17 @@ def build_parser():
                         "a run with the same settings there is resumed")
     add_common_options(p)
     p.set_defaults(run=cmd_teacher_features)
+
+    p = commands.add_parser("teacher_boxes",
+                            help="run the YOLOX-Nano teacher (ONNX, through Node.js) on photos and write its "
+                                 "detections as teacher_boxes.jsonl")
+    p.add_argument("--model", required=True, help="yolox_nano.onnx")
+    p.add_argument("--images", required=True, help="folder that the photo names are relative to")
+    p.add_argument("--list", help="text file with one photo name per line (default: every photo under --images)")
+    p.add_argument("--scores", help="also write the image-level scores: CSV with file and the 80 classes")
+    p.add_argument("--out", required=True, help="JSON lines file to write")
+    add_common_options(p)
+    p.set_defaults(run=cmd_teacher_boxes)
     return parser
 
 

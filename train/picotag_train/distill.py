@@ -149,10 +149,18 @@ class BoxDistillationSet:
     Views are random crops (area fraction ``scale``, aspect ``ratio``) and
     horizontal flips, resized to ``size`` x ``size`` with antialiased
     bilinear interpolation. A mirrored view has the same labels.
+
+    With probability ``mosaic`` a sample is instead a 2x2 mosaic of four
+    views (this photo and three others drawn at random), each resized to
+    half the size; its label is the per-class maximum of the four views'
+    labels. Mosaics show several small objects at once, as the crowded
+    scenes of COCO do. ``jitter`` > 0 scales brightness, contrast and
+    saturation of each view by random factors in [1 - jitter, 1 + jitter];
+    the labels do not change.
     """
 
     def __init__(self, image_root, boxes_path, size, scale=(0.3, 1.0), ratio=(3 / 4, 4 / 3),
-                 indices=None, seed=0, second_teacher=None, second_share=1.0):
+                 indices=None, seed=0, second_teacher=None, second_share=1.0, mosaic=0.0, jitter=0.0):
         entries = load_teacher_boxes(boxes_path)
         if indices is not None:
             entries = [entries[i] for i in indices]
@@ -162,6 +170,8 @@ class BoxDistillationSet:
         self.second_share = second_share
         self.photos = decode_photos(image_root, self.files)
         self.size = size
+        self.mosaic = mosaic
+        self.jitter = jitter
         self.scale = scale
         self.log_ratio = (np.log(ratio[0]), np.log(ratio[1]))
         self.rng = np.random.default_rng(seed)
@@ -179,8 +189,9 @@ class BoxDistillationSet:
         y0 = self.rng.uniform(0, 1 - height)
         return (x0, y0, x0 + width, y0 + height)
 
-    def view(self, index, crop, flip):
+    def view(self, index, crop, flip, size=None):
         """Return (image tensor [3, size, size] with 0..255 values, labels [80])."""
+        size = self.size if size is None else size
         photo = self.photos[index]
         height, width = photo.shape[:2]
         x0 = int(round(crop[0] * width))
@@ -189,11 +200,39 @@ class BoxDistillationSet:
         y1 = max(y0 + 1, int(round(crop[3] * height)))
         pixels = torch.from_numpy(np.ascontiguousarray(photo[y0:y1, x0:x1])).permute(2, 0, 1)
         pixels = pixels.unsqueeze(0).float()
-        pixels = F.interpolate(pixels, size=(self.size, self.size), mode="bilinear",
+        pixels = F.interpolate(pixels, size=(size, size), mode="bilinear",
                                align_corners=False, antialias=True)[0]
         if flip:
             pixels = pixels.flip(2)
         return pixels.clamp_(0, 255), view_labels(self.dets[index], crop)
+
+    def colour_jitter(self, pixels):
+        """Scale brightness, contrast and saturation of `pixels` [3, H, W] (0..255) by random factors."""
+        low, high = 1.0 - self.jitter, 1.0 + self.jitter
+        brightness, contrast, saturation = (float(f) for f in self.rng.uniform(low, high, size=3))
+        pixels = pixels * brightness
+        grey = pixels.mean()
+        pixels = (pixels - grey) * contrast + grey
+        luma = (0.299 * pixels[0] + 0.587 * pixels[1] + 0.114 * pixels[2]).unsqueeze(0)
+        pixels = (pixels - luma) * saturation + luma
+        return pixels.clamp_(0, 255)
+
+    def mosaic_view(self, index):
+        """Return (image [3, size, size], labels [80]): a 2x2 mosaic of random views of
+        photo `index` and three random photos, labels the per-class maximum."""
+        half = self.size // 2
+        image = torch.zeros(3, self.size, self.size)
+        labels = np.zeros(NUM_CLASSES, dtype=np.float32)
+        others = self.rng.integers(len(self.photos), size=3)
+        corners = ((0, 0), (0, half), (half, 0), (half, half))
+        for (top, left), photo in zip(corners, [index, *others]):
+            tile_h = half if top == 0 else self.size - half
+            tile_w = half if left == 0 else self.size - half
+            tile, label = self.view(int(photo), self.random_crop(), bool(self.rng.integers(2)),
+                                    size=max(tile_h, tile_w))
+            image[:, top:top + tile_h, left:left + tile_w] = tile[:, :tile_h, :tile_w]
+            np.maximum(labels, label, out=labels)
+        return image, labels
 
     def jittered_view(self, index, shift=0.05):
         """Return (crop, view number): one of the second teacher's views,
@@ -219,6 +258,11 @@ class BoxDistillationSet:
         images, labels, features, has = [], [], [], []
         for index in indices:
             view_number = 0
+            if self.second is None and augment and self.mosaic > 0 and self.rng.random() < self.mosaic:
+                image, label = self.mosaic_view(index)
+                images.append(self.colour_jitter(image) if self.jitter > 0 else image)
+                labels.append(label)
+                continue
             seen = self.second is not None and bool(self.second.has[index])
             if seen and augment and self.second_share < 1.0:
                 seen = bool(self.rng.random() < self.second_share)
@@ -232,6 +276,8 @@ class BoxDistillationSet:
                 crop = (0.0, 0.0, 1.0, 1.0)
                 flip = False
             image, label = self.view(index, crop, flip)
+            if augment and self.jitter > 0:
+                image = self.colour_jitter(image)
             images.append(image)
             labels.append(label)
             if self.second is not None:
@@ -251,9 +297,10 @@ class BoxViewDataset(torch.utils.data.Dataset):
     per epoch.
     """
 
-    def __init__(self, image_root, boxes_path, size, scale=(0.3, 1.0), second_teacher=None, second_share=1.0):
+    def __init__(self, image_root, boxes_path, size, scale=(0.3, 1.0), second_teacher=None, second_share=1.0,
+                 mosaic=0.0, jitter=0.0):
         self.views = BoxDistillationSet(image_root, boxes_path, size, scale=scale, second_teacher=second_teacher,
-                                        second_share=second_share)
+                                        second_share=second_share, mosaic=mosaic, jitter=jitter)
         self.seed = None
 
     def __len__(self):

@@ -32,18 +32,21 @@ average_decay=${AVERAGE_DECAY-0.999}
 second=()
 [ -z "${SECOND_TEACHER:-}" ] || second=(--second-teacher "$SECOND_TEACHER" --feature-weight "${FEATURE_WEIGHT:-1}"
                                       --second-share "${SECOND_SHARE:-1}")
+augment=(--mosaic "${MOSAIC:-0}" --colour-jitter "${JITTER:-0}")
+train_boxes=${TRAIN_BOXES:-$data/train/teacher_boxes.jsonl}
+train_images=${TRAIN_IMAGES:-$data/train/images}
 mkdir -p "$out"
 
 train() { PYTHONPATH="$repo/train" /usr/bin/python3 -m picotag_train "$@"; }
 trained_on="12,175 unlabelled photos (VOC, ADE20K val, ImageNet samples, Oxford pets, sports, grocery, Caltech-101, ImageNet detection, Flickr8k); non-commercial research terms"
 teacher="YOLOX-Nano (Megvii, Apache-2.0), labels of each random view derived from its boxes"
 [ -z "${SECOND_TEACHER:-}" ] || teacher="$teacher; ImageNet MobileNetV2 (quantized, from google-coral/test_data, Apache-2.0) pooled features as a second teacher"
-common=(--train "$data/train/teacher_boxes.jsonl" --train-images "$data/train/images"
+common=(--train "$train_boxes" --train-images "$train_images"
         --val "$data/coco-eval/labels.csv" --val-images "$data/coco-eval"
         --batch-size 64 --crop-scale-min 0.3 --threads "$threads" --workers 1 --loss "$loss")
 
 [ -e "$out/fp32.pt" ] || time train train_fp32 "${common[@]}" --depth 18 --width "$width" --input-size "$size" \
-  --resize-mode stretch --epochs "$epochs" --lr 0.1 --warmup-steps 200 --weight-decay 5e-5 "${average[@]}" "${second[@]}" \
+  --resize-mode stretch --epochs "$epochs" --lr 0.1 --warmup-steps 200 --weight-decay 5e-5 "${average[@]}" "${second[@]}" "${augment[@]}" \
   --trained-on "$trained_on" --teacher "$teacher" --out "$out/fp32.pt"
 
 [ -e "$out/qat.pt" ] || time train train_qat "${common[@]}" --fp32 "$out/fp32.pt" --epochs "$qat_epochs" --lr "${QAT_LR:-0.002}" \

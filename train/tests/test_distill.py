@@ -1,6 +1,8 @@
 """Box-derived view labels, the second teacher's views and the weight average."""
 
 import json
+import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -210,3 +212,64 @@ def test_train_rejects_features_of_other_photos(photo_set, tmp_path):
                          np.zeros((1, 1, 8), np.float16), done=1)
     with pytest.raises(SystemExit, match="none of the training photos"):
         main(train_args(root, "--second-teacher", str(tmp_path / "other")))
+
+
+def test_mosaic_label_is_the_maximum_of_its_tiles(photo_set):
+    root, _ = photo_set
+    views = BoxDistillationSet(str(root), str(root / "boxes.jsonl"), 16, mosaic=1.0)
+    dog_seen = False
+    for _ in range(30):
+        images, labels = views.batch([1])
+        assert images.shape == (1, 3, 16, 16)
+        # Only photo0 has a dog: a mosaic of photo1 shows it only through a
+        # tile drawn from photo0, and then never above its score.
+        assert float(labels[0, DOG]) <= 0.9 + 1e-6
+        assert float(labels[0].sum() - labels[0, DOG]) == 0.0
+        dog_seen |= float(labels[0, DOG]) > 0.0
+    assert dog_seen
+
+
+def test_mosaic_tiles_are_views_of_photos():
+    # Four one-colour photos: each quarter of a mosaic is one of the colours.
+    with tempfile.TemporaryDirectory() as folder:
+        colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)]
+        with open(os.path.join(folder, "boxes.jsonl"), "w", encoding="utf-8") as stream:
+            for k, colour in enumerate(colours):
+                Image.new("RGB", (20, 30), colour).save(os.path.join(folder, f"c{k}.png"))
+                stream.write(json.dumps({"file": f"c{k}.png", "dets": []}) + "\n")
+        views = BoxDistillationSet(folder, os.path.join(folder, "boxes.jsonl"), 16, mosaic=1.0)
+        images, _ = views.batch([0])
+        for top in (0, 8):
+            for left in (0, 8):
+                tile = images[0, :, top:top + 8, left:left + 8].reshape(3, -1).round()
+                assert torch.all(tile == tile[:, :1])
+                assert tuple(int(v) for v in tile[:, 0]) in colours
+        # The photo asked for is the top-left tile.
+        assert tuple(int(v) for v in images[0, :, 0, 0].round()) == colours[0]
+
+
+def test_colour_jitter_keeps_labels_and_range(photo_set):
+    root, _ = photo_set
+    plain = BoxDistillationSet(str(root), str(root / "boxes.jsonl"), 16, seed=3)
+    jittered = BoxDistillationSet(str(root), str(root / "boxes.jsonl"), 16, seed=3, jitter=0.4)
+    a, labels_a = plain.batch([0, 1, 2])
+    b, labels_b = jittered.batch([0, 1, 2])
+    assert torch.equal(labels_a, labels_b)
+    assert not torch.equal(a, b)
+    assert float(b.min()) >= 0.0 and float(b.max()) <= 255.0
+    # Evaluation views are never jittered.
+    c, _ = jittered.batch([0], augment=False)
+    d, _ = plain.batch([0], augment=False)
+    assert torch.equal(c, d)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--mosaic", "1.5"], "--mosaic must lie in"),
+    (["--colour-jitter", "1"], "--colour-jitter must lie in"),
+    (["--mosaic", "0.5", "--second-teacher", "SECOND"], "cannot be combined"),
+])
+def test_train_rejects_bad_augmentation_options(photo_set, extra, message):
+    root, _ = photo_set
+    extra = [str(root / "second") if part == "SECOND" else part for part in extra]
+    with pytest.raises(SystemExit, match=message):
+        main(train_args(root, *extra))
