@@ -13,6 +13,9 @@
 #                           MobileNetV2 features of its views
 #   FEATURE_WEIGHT [1]      weight of that feature loss
 #   SECOND_SHARE [1]        fraction of samples from the second teacher's views
+#   MOSAIC [0], JITTER [0]  train_fp32 --mosaic / --colour-jitter
+#   EXTRA [none]            output folder of train/recipes/extra_photos.py:
+#                           train on the shared photos plus its new ones
 # Needs a built picotag (cmake -B build && cmake --build build).
 # A stage whose output already exists in OUT_DIR is skipped, so an
 # interrupted run continues where it stopped.
@@ -33,12 +36,20 @@ second=()
 [ -z "${SECOND_TEACHER:-}" ] || second=(--second-teacher "$SECOND_TEACHER" --feature-weight "${FEATURE_WEIGHT:-1}"
                                       --second-share "${SECOND_SHARE:-1}")
 augment=(--mosaic "${MOSAIC:-0}" --colour-jitter "${JITTER:-0}")
-train_boxes=${TRAIN_BOXES:-$data/train/teacher_boxes.jsonl}
-train_images=${TRAIN_IMAGES:-$data/train/images}
+train_boxes=$data/train/teacher_boxes.jsonl
+train_images=$data/train/images
+if [ -n "${EXTRA:-}" ]; then
+  train_boxes=$EXTRA/teacher_boxes.jsonl
+  train_images=$EXTRA/images
+fi
 mkdir -p "$out"
 
 train() { PYTHONPATH="$repo/train" /usr/bin/python3 -m picotag_train "$@"; }
 trained_on="12,175 unlabelled photos (VOC, ADE20K val, ImageNet samples, Oxford pets, sports, grocery, Caltech-101, ImageNet detection, Flickr8k); non-commercial research terms"
+if [ -n "${EXTRA:-}" ]; then
+  photos=$(wc -l < "$train_boxes")
+  trained_on="$photos unlabelled photos (VOC, ADE20K val, ImageNet samples, Oxford pets, sports, grocery, Caltech-101, ImageNet detection, Flickr8k; more sports and grocery photos from train/recipes/extra_photos.py); non-commercial research terms"
+fi
 teacher="YOLOX-Nano (Megvii, Apache-2.0), labels of each random view derived from its boxes"
 [ -z "${SECOND_TEACHER:-}" ] || teacher="$teacher; ImageNet MobileNetV2 (quantized, from google-coral/test_data, Apache-2.0) pooled features as a second teacher"
 common=(--train "$train_boxes" --train-images "$train_images"
