@@ -148,7 +148,8 @@ typedef struct picotag_runner_options {
      * the calling thread and the workers. The integers computed are the
      * same for every thread count. Workers poll for about 0.2 ms after an
      * operator (the environment variable PICOTAG_SPIN_MICROSECONDS, 0 to
-     * 1000000, overrides this) and then sleep until the next run. To tag
+     * 1000000, overrides this; another value fails runner creation with
+     * PICOTAG_ERROR_INVALID_ARGUMENT) and then sleep until the next run. To tag
      * several photos at once, use one single-threaded runner per photo
      * instead. */
     int threads;

@@ -3,6 +3,7 @@
  * average pool multipliers, the memory plan), allocates all scratch once,
  * and runs the operators in file order with the chosen kernel set.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,20 +367,35 @@ static picotag_status prepare_kernels(picotag_runner *runner, picotag_error *err
 #define RUNNER_SPIN_MICROSECONDS 200
 #define RUNNER_MAX_SPIN_MICROSECONDS 1000000
 
-static uint64_t spin_nanoseconds(void) {
+/* Sets *nanoseconds from PICOTAG_SPIN_MICROSECONDS, or the default when it
+ * is unset or empty. A value that is not a whole number from 0 to 1000000
+ * fails runner creation, as an unknown PICOTAG_KERNELS does. */
+static picotag_status spin_nanoseconds(const picotag_model *model, uint64_t *nanoseconds,
+                                       picotag_error *error) {
+    *nanoseconds = (uint64_t)RUNNER_SPIN_MICROSECONDS * 1000u;
     const char *text = getenv("PICOTAG_SPIN_MICROSECONDS");
-    if (text != NULL && text[0] != '\0') {
-        char *end = NULL;
-        const long value = strtol(text, &end, 10);
-        if (*end == '\0' && value >= 0 && value <= RUNNER_MAX_SPIN_MICROSECONDS) {
-            return (uint64_t)value * 1000u;
-        }
+    if (text == NULL || text[0] == '\0') {
+        return PICOTAG_OK;
     }
-    return (uint64_t)RUNNER_SPIN_MICROSECONDS * 1000u;
+    char *end = NULL;
+    errno = 0;
+    const long value = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || value < 0 || value > RUNNER_MAX_SPIN_MICROSECONDS) {
+        return model_fail(model, error, PICOTAG_ERROR_INVALID_ARGUMENT,
+                          "invalid PICOTAG_SPIN_MICROSECONDS \"%s\": expected a whole number from 0 to %d",
+                          text, RUNNER_MAX_SPIN_MICROSECONDS);
+    }
+    *nanoseconds = (uint64_t)value * 1000u;
+    return PICOTAG_OK;
 }
 
 static picotag_status start_thread_pool(picotag_runner *runner, picotag_error *error) {
-    if (thread_pool_create(runner->threads, spin_nanoseconds(), &runner->pool) != PICOTAG_OK) {
+    uint64_t spin = 0;
+    const picotag_status status = spin_nanoseconds(runner->model, &spin, error);
+    if (status != PICOTAG_OK) {
+        return status;
+    }
+    if (thread_pool_create(runner->threads, spin, &runner->pool) != PICOTAG_OK) {
         return model_fail(runner->model, error, PICOTAG_ERROR_OUT_OF_MEMORY,
                           "cannot start %d worker threads", runner->threads - 1);
     }

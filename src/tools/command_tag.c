@@ -201,6 +201,7 @@ typedef struct tag_run {
     size_t worker_count;
     worker_pool *pool;
     photo_output output;
+    int header_pending;         /* the table header waits for the first photo that is not failed */
     progress_bar progress;
 
     run_counts counts;
@@ -302,6 +303,10 @@ static int tag_chunk(tag_run *run, size_t first, size_t count) {
             const photo_job *job = &run->jobs[i];
             photo_job_print_failure(job, "tag", run->args->language);
             if (job->outcome != PHOTO_FAILED) {
+                if (run->header_pending) {
+                    photo_output_begin(&run->output);
+                    run->header_pending = 0;
+                }
                 photo_output_write(&run->output, job);
             }
             count_outcome(&run->counts, job);
@@ -447,8 +452,13 @@ static int run_tag(const tag_arguments *args) {
         .path_width = path_column_width(&run.photos, args->language),
         .mark_moved = 0,
     };
-    if (run.photos.count > 0 || args->format == OUTPUT_CSV) {
+    /* CSV always starts with its header row, so that an empty result still
+     * parses. The table prints its header above the first row, so a run
+     * where every photo fails prints only the failures and the summary. */
+    if (args->format == OUTPUT_CSV) {
         photo_output_begin(&run.output);
+    } else {
+        run.header_pending = args->format == OUTPUT_TABLE;
     }
 
     const int completed = tag_all_photos(&run);

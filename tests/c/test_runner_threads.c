@@ -140,6 +140,34 @@ static void runner_rejects_too_many_threads(void) {
     tm_destroy(description);
 }
 
+static void runner_rejects_invalid_spin_setting(void) {
+    test_model *description = tm_tiny_model(2);
+    picotag_model *model = load_test_model(description, "threads.ptm");
+    const picotag_runner_options options = {.kernels = NULL, .threads = 2};
+    static const char *const invalid[] = {"abc", "12x", "-1", "1000001", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+        picotag_error error;
+        picotag_runner *runner = NULL;
+        setenv("PICOTAG_SPIN_MICROSECONDS", invalid[i], 1);
+        CHECK_STATUS(PICOTAG_ERROR_INVALID_ARGUMENT,
+                     picotag_runner_create(model, 16, 16, &options, &runner, &error), invalid[i]);
+        CHECK_CONTAINS(error.message, "invalid PICOTAG_SPIN_MICROSECONDS");
+        CHECK_CONTAINS(error.message, invalid[i]);
+        CHECK(runner == NULL);
+    }
+    static const char *const valid[] = {"0", "1000000", ""};
+    for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
+        picotag_error error;
+        picotag_runner *runner = NULL;
+        setenv("PICOTAG_SPIN_MICROSECONDS", valid[i], 1);
+        CHECK_STATUS(PICOTAG_OK, picotag_runner_create(model, 16, 16, &options, &runner, &error), error.message);
+        picotag_runner_free(runner);
+    }
+    unsetenv("PICOTAG_SPIN_MICROSECONDS");
+    picotag_model_free(model);
+    tm_destroy(description);
+}
+
 /* Creating and freeing runners with workers that never ran a task joins
  * them; ASan and TSan builds report a leak or race here if it does not. */
 static void threaded_runner_frees_without_a_run(void) {
@@ -163,6 +191,7 @@ int main(void) {
     RUN_TEST(threads_match_one_thread_on_resnet18);
     RUN_TEST(threaded_runner_repeats_its_logits);
     RUN_TEST(runner_rejects_too_many_threads);
+    RUN_TEST(runner_rejects_invalid_spin_setting);
     RUN_TEST(threaded_runner_frees_without_a_run);
     return test_summary();
 }

@@ -306,6 +306,17 @@ case_failures() {
   # The scan went on after the corrupt file, which sorts first.
   contains "$work/out" "$photos/snow.jpg"
   lacks "$work/out" "0corrupt.jpg"
+  # The header sits above the first row even when the first photo failed.
+  expect_equal "$(head -n 1 "$work/out" | tr -s ' ')" "photo tags" "table header beside a corrupt photo"
+
+  # Every photo fails: the failures and the summary, no empty table.
+  mkdir -p "$work/only-broken"
+  cp "$fixture/corrupt.jpg" "$work/only-broken/a.jpg"
+  run 1 tag --model "$model" --no-catalog "$work/only-broken"
+  contains "$work/err" "Tagged 0 photos, 0 unchanged, 0 moved, 1 failed"
+  expect_equal "$(wc -c <"$work/out")" 0 "table output when every photo fails"
+  run 1 tag --model "$model" --no-catalog --csv "$work/only-broken"
+  expect_equal "$(cat "$work/out")" "path,status,width,height,tags,scores,model" "CSV header when every photo fails"
 
   run 1 tag --model "$model" --no-catalog --json "$photos"
   expect_equal "$("$python" "$check" jsonl "$work/out")" "$expected" "JSON photos beside a corrupt one"
