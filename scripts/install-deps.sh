@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang
   zlib1g-dev
-  libsqlite3-dev libxml2-dev libssl-dev libimage-exiftool-perl libcjson-dev
+  libsqlite3-dev libxml2-dev libssl-dev libunistring-dev libimage-exiftool-perl libcjson-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev libheif-dev libexif-dev
   python3 python3-numpy python3-torch python3-torchvision python3-pil python3-pytest
   python3-flatbuffers

@@ -1,8 +1,11 @@
 /* Tokenizer and recursive-descent parser of the search language. */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uninorm.h>
 
 #include "catalogue/search_query.h"
 #include "engine/error.h"
@@ -216,7 +219,7 @@ static int make_word(parser *p, const token *t) {
     search_node *node = &p->query->nodes[index];
     node->column = t->column;
     node->written = strndup(t->text, t->length);
-    node->word = strndup(t->text, t->length);
+    node->word = search_normalised(t->text, t->length);
     if (node->written == NULL || node->word == NULL) {
         p->failed = 1;
         p->failure = PICOTAG_ERROR_OUT_OF_MEMORY;
@@ -224,7 +227,6 @@ static int make_word(parser *p, const token *t) {
                           "search: out of memory parsing the query");
         return -1;
     }
-    search_normalise(node->word);
     if (node->word[0] == '\0') {
         return syntax_error(p, t->column, "the word \"%s\" is empty once '_', '-' and spaces "
                                           "are removed",
@@ -387,7 +389,8 @@ void search_query_free(search_query *query) {
     query->root = -1;
 }
 
-void search_normalise(char *text) {
+/* Folds case and separators in place (the second step of search_normalised). */
+static void fold_ascii(char *text) {
     size_t out = 0;
     int pending_space = 0;
     for (size_t in = 0; text[in] != '\0'; in++) {
@@ -406,6 +409,30 @@ void search_normalise(char *text) {
         text[out++] = c;
     }
     text[out] = '\0';
+}
+
+char *search_normalised(const char *text, size_t length) {
+    size_t composed_length = 0;
+    errno = 0;
+    uint8_t *composed = u8_normalize(UNINORM_NFC, (const uint8_t *)text, length, NULL, &composed_length);
+    if (composed == NULL && errno == ENOMEM) {
+        return NULL;
+    }
+    char *result = NULL;
+    if (composed != NULL) {
+        result = malloc(composed_length + 1);
+        if (result != NULL) {
+            memcpy(result, composed, composed_length);
+            result[composed_length] = '\0';
+        }
+        free(composed);
+    } else {
+        result = strndup(text, length);
+    }
+    if (result != NULL) {
+        fold_ascii(result);
+    }
+    return result;
 }
 
 /* ---- Description --------------------------------------------------------- */

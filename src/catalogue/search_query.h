@@ -66,10 +66,14 @@ void search_query_free(search_query *query);
 /* Writes the tree in prefix form, e.g. "(OR (AND dog cat) (NOT person))". */
 void search_query_describe(const search_query *query, char *text, size_t capacity);
 
-/* Normalises a word or label name in place: ASCII letters to lower case, '_'
- * and '-' to spaces, runs of spaces to one, no leading or trailing space.
- * Other bytes (Korean text) are left exactly as they are. */
-void search_normalise(char *text);
+/* Returns a normalised copy of the first `length` bytes of a word or label
+ * name, to be freed by the caller, or NULL when out of memory. The first
+ * step is Unicode normalisation form C, so Korean written as separate jamo
+ * (U+1100 onward, as macOS writes file names) equals the precomposed
+ * syllables. Text that is not valid UTF-8 skips that step. Then ASCII
+ * letters become lower case, '_' and '-' spaces, runs of spaces one space,
+ * and leading and trailing spaces go. */
+char *search_normalised(const char *text, size_t length);
 
 /* SQL for a resolved query, with the values to bind: ?1 is the minimum
  * score, ?2 the row limit, ?3 onward the English label names in

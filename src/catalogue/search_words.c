@@ -44,13 +44,12 @@ static picotag_status vocabulary_build(const picotag_label *labels, int label_co
             if (names[n] == NULL || names[n][0] == '\0') {
                 continue;
             }
-            char *text = strdup(names[n]);
+            char *text = search_normalised(names[n], strlen(names[n]));
             if (text == NULL) {
                 vocabulary_free(v);
                 return picotag_error_set(error, PICOTAG_ERROR_OUT_OF_MEMORY,
                                          "search: out of memory reading the label table");
             }
-            search_normalise(text);
             v->entries[v->count].text = text;
             v->entries[v->count].label = i;
             v->count++;

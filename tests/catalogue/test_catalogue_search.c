@@ -215,6 +215,15 @@ static void korean_words_match(void) {
     CHECK_STR("p1", search("개 person", 0.0));
 }
 
+/* Korean written as separate jamo (Unicode form D, as macOS file names and
+ * some input methods produce) finds the same photos as the syllables. */
+static void korean_jamo_match_syllables(void) {
+    CHECK_STR("p1,p3", search("\xe1\x84\x80\xe1\x85\xa2", 0.0));
+    CHECK_STR("p3", search("\xe1\x84\x80\xe1\x85\xa9\xe1\x84\x8b\xe1\x85\xa3\xe1\x86\xbc\xe1\x84\x8b\xe1\x85\xb5 \xe1\x84\x80\xe1\x85\xa2", 0.0));
+    CHECK_STR("개", describe("\xe1\x84\x80\xe1\x85\xa2"));
+    CHECK_STR("(AND 고양이 개)", describe("\xe1\x84\x80\xe1\x85\xa9\xe1\x84\x8b\xe1\x85\xa3\xe1\x86\xbc\xe1\x84\x8b\xe1\x85\xb5 개"));
+}
+
 static void multi_word_names_quoted_or_joined(void) {
     CHECK_STR("p4", search("\"hot dog\"", 0.0));
     CHECK_STR("p4", search("hot_dog", 0.0));
@@ -405,6 +414,7 @@ int main(void) {
     RUN_TEST(exclusion_removes_photos);
     RUN_TEST(supercategory_matches_every_member);
     RUN_TEST(korean_words_match);
+    RUN_TEST(korean_jamo_match_syllables);
     RUN_TEST(multi_word_names_quoted_or_joined);
     RUN_TEST(english_words_ignore_case);
     RUN_TEST(min_score_filters_weak_tags);
