@@ -14,6 +14,7 @@
 #   FEATURE_WEIGHT [1]      weight of that feature loss
 #   SECOND_SHARE [1]        fraction of samples from the second teacher's views
 #   MOSAIC [0], JITTER [0]  train_fp32 --mosaic / --colour-jitter
+#   SEED [0]                random seed of the training stages
 #   EXTRA [none]            output folder of train/recipes/extra_photos.py:
 #                           train on the shared photos plus its new ones
 # Needs a built picotag (cmake -B build && cmake --build build).
@@ -54,7 +55,7 @@ teacher="YOLOX-Nano (Megvii, Apache-2.0), labels of each random view derived fro
 [ -z "${SECOND_TEACHER:-}" ] || teacher="$teacher; ImageNet MobileNetV2 (quantized, from google-coral/test_data, Apache-2.0) pooled features as a second teacher"
 common=(--train "$train_boxes" --train-images "$train_images"
         --val "$data/coco-eval/labels.csv" --val-images "$data/coco-eval"
-        --batch-size 64 --crop-scale-min 0.3 --threads "$threads" --workers 1 --loss "$loss")
+        --batch-size 64 --crop-scale-min 0.3 --threads "$threads" --workers 1 --loss "$loss" --seed "${SEED:-0}")
 
 [ -e "$out/fp32.pt" ] || time train train_fp32 "${common[@]}" --depth 18 --width "$width" --input-size "$size" \
   --resize-mode stretch --epochs "$epochs" --lr 0.1 --warmup-steps 200 --weight-decay 5e-5 "${average[@]}" "${second[@]}" "${augment[@]}" \
