@@ -380,7 +380,7 @@ static picotag_status spin_nanoseconds(const picotag_model *model, uint64_t *nan
     char *end = NULL;
     errno = 0;
     const long value = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < 0 || value > RUNNER_MAX_SPIN_MICROSECONDS) {
+    if (text[0] < '0' || text[0] > '9' || errno != 0 || *end != '\0' || value > RUNNER_MAX_SPIN_MICROSECONDS) {
         return model_fail(model, error, PICOTAG_ERROR_INVALID_ARGUMENT,
                           "invalid PICOTAG_SPIN_MICROSECONDS \"%s\": expected a whole number from 0 to %d",
                           text, RUNNER_MAX_SPIN_MICROSECONDS);

@@ -144,7 +144,7 @@ static void runner_rejects_invalid_spin_setting(void) {
     test_model *description = tm_tiny_model(2);
     picotag_model *model = load_test_model(description, "threads.ptm");
     const picotag_runner_options options = {.kernels = NULL, .threads = 2};
-    static const char *const invalid[] = {"abc", "12x", "-1", "1000001", "99999999999999999999"};
+    static const char *const invalid[] = {"abc", "12x", "-1", "+5", " 200", "1000001", "99999999999999999999"};
     for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
         picotag_error error;
         picotag_runner *runner = NULL;

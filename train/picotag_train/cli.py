@@ -463,7 +463,7 @@ def cmd_teacher_boxes(args):
         raise SystemExit(f"error: no photos found in {args.list or args.images}")
     log.info("teacher %s: %d photos -> %s", args.model, len(files), args.out)
     written, failed = label_photos(args.model, args.images, files, args.out, args.scores, threads=args.threads,
-                                   log=log.info)
+                                   log=log.info, warn=log.warning)
     log.info("wrote %s: %d photos labelled, %d skipped", args.out, written, failed)
 
 
@@ -594,7 +594,9 @@ def build_parser():
     p = commands.add_parser("teacher_boxes",
                             help="run the YOLOX-Nano teacher (ONNX, through Node.js) on photos and write its "
                                  "detections as teacher_boxes.jsonl")
-    p.add_argument("--model", required=True, help="yolox_nano.onnx")
+    p.add_argument("--model", required=True,
+                   help="the teacher, yolox_nano.onnx (in the shared data: models/yolox-nano/yolox_nano.onnx); "
+                        "--threads sets ONNX Runtime's threads")
     p.add_argument("--images", required=True, help="folder that the photo names are relative to")
     p.add_argument("--list", help="text file with one photo name per line (default: every photo under --images)")
     p.add_argument("--scores", help="also write the image-level scores: CSV with file and the 80 classes")

@@ -132,11 +132,13 @@ class Teacher:
         self.process.wait()
 
 
-def label_photos(model, root, files, out_path, scores_path=None, threads=1, batch=16, log=print):
+def label_photos(model, root, files, out_path, scores_path=None, threads=1, batch=16, log=print, warn=None):
     """Run the teacher on `files` (relative to `root`) and write `out_path`
     (teacher_boxes.jsonl format) and, if given, `scores_path` (file + 80
     image-level scores). A photo that cannot be decoded is skipped and named
-    in the log; the rest go on."""
+    through `warn` (default: `log`); the rest go on. Returns (photos
+    written, photos skipped)."""
+    warn = warn or log
     from .coco_labels import COCO80_NAMES
 
     teacher = Teacher(model, threads)
@@ -152,7 +154,7 @@ def label_photos(model, root, files, out_path, scores_path=None, threads=1, batc
                         tensor, ratio = letterbox(image)
                         size = ImageOps.exif_transpose(image).size
                 except (OSError, ValueError) as error:
-                    log(f"skipped {name}: {error}")
+                    warn(f"skipped {name}: {error}")
                     failed += 1
                     continue
                 inputs.append(tensor)

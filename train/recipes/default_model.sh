@@ -16,13 +16,26 @@
 #   MOSAIC [0], JITTER [0]  train_fp32 --mosaic / --colour-jitter
 #   SEED [0]                random seed of the training stages
 #   EXTRA [none]            output folder of train/recipes/extra_photos.py:
-#                           train on the shared photos plus its new ones
+#                           train and fine-tune on the shared photos plus its
+#                           new ones (calibration and thresholds keep using
+#                           the shared photos and their teacher scores)
 # Needs a built picotag (cmake -B build && cmake --build build).
 # A stage whose output already exists in OUT_DIR is skipped, so an
 # interrupted run continues where it stopped.
+# Runs of docs/ACCURACY.md: 7b is the defaults with THREADS=1; 12 is
+# EXTRA=DIR EPOCHS=28; 14 is SEED=1.
 set -euo pipefail
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+if [ "$#" -eq 1 ] && { [ "$1" = "-h" ] || [ "$1" = "--help" ]; }; then
+  usage
+  exit 0
+fi
+if [ "$#" -ne 1 ]; then
+  usage >&2
+  exit 2
+fi
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-out=${1:?usage: $0 OUT_DIR}
+out=$1
 data=${DATA:-$repo/../shared/data}
 width=${WIDTH:-16}
 size=${SIZE:-96}

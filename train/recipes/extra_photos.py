@@ -2,8 +2,12 @@
 """Build the enlarged distillation set: the shared training photos plus new
 photos from two public repositories, labelled by the teacher.
 
-Usage, from the repository root, with clones (or bare mirrors) of the two
-repositories and after `npm ci` in train/teacher:
+The repositories are alexchagan/sports-images-classifier (photos of 100
+sports, at the commit below: later commits removed them) and
+marcusklasson/GroceryStoreDataset (grocery store photos, MIT). Usage, from
+the repository root, with a clone of each (the --*-git options take the
+git directory: CLONE/.git, or a bare mirror itself) and after `npm ci` in
+train/teacher:
 
     PYTHONPATH=train /usr/bin/python3 train/recipes/extra_photos.py \\
         --sports-git sports-images-classifier/.git \\
@@ -18,8 +22,8 @@ Steps:
 3. Drop near-duplicates (64-bit dHash within Hamming distance 4) of any
    coco-eval photo, of any shared training photo, and of any earlier
    candidate that was not dropped.
-4. Keep a photo when the teacher sees something besides people at score
-   0.3 or more, and 15% of the others (a hash of the name decides).
+4. Keep a photo when the teacher detects something other than a person at
+   score 0.3 or more, and 15% of the others (a hash of the name decides).
 5. Keep at most 1,500 grocery photos, so that fruit does not outweigh the
    rest, and store the kept photos at 144 px on the short side.
 
@@ -112,8 +116,8 @@ def near_any(value, others):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sports-git", required=True, help="git directory of the sports repository's mirror")
-    parser.add_argument("--grocery-git", required=True, help="git directory of the grocery repository's mirror")
+    parser.add_argument("--sports-git", required=True, help="git directory of a clone of alexchagan/sports-images-classifier")
+    parser.add_argument("--grocery-git", required=True, help="git directory of a clone of marcusklasson/GroceryStoreDataset")
     parser.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"))
     parser.add_argument("--teacher", help="yolox_nano.onnx (default: DATA/models/yolox-nano/yolox_nano.onnx)")
     parser.add_argument("--threads", type=int, default=1)
