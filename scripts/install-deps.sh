@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev libxml2-dev libssl-dev libunistring-dev libimage-exiftool-perl libcjson-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev libheif-dev libexif-dev
   python3 python3-numpy python3-torch python3-torchvision python3-pil python3-pytest
-  python3-flatbuffers
+  python3-flatbuffers python3-onnx
   # The aarch64 cross build and its tests under qemu's user-mode emulation.
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )

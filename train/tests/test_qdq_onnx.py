@@ -5,6 +5,7 @@ also needs Node.js and bench/peers/node_modules (bench/peers/run.sh
 installs both).
 """
 
+import platform
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,25 @@ sys.path.insert(0, str(PEERS))
 from qdq_onnx import build_qdq_model  # noqa: E402
 
 SIZE = 32
+
+
+def onnxruntime_may_saturate():
+    """Return True on an x86 CPU without VNNI (AVX-512 VNNI or AVX-VNNI).
+
+    There ONNX Runtime's int8 convolutions multiply with VPMADDUBSW, whose
+    16-bit sums of two uint8 x int8 products saturate; its quantization
+    tool offers 7-bit weights (reduce_range) for such CPUs for that reason.
+    picotag's avx2 set does not saturate, so the two then agree less
+    closely on full-range random weights.
+    """
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as stream:
+            flags = set(stream.read().split())
+    except OSError:
+        return False
+    return not ({"avx512_vnni", "avx_vnni"} & flags)
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +107,15 @@ def test_onnxruntime_matches_intref_logits(small_model, tmp_path):
     # correlation far below 0.99.
     spread = expected.std()
     correlation = np.corrcoef(expected.ravel(), actual.ravel())[0, 1]
-    assert correlation > 0.999, f"correlation {correlation:.5f}"
-    assert np.abs(actual - expected).max() < 0.05 * spread, f"max |d| {np.abs(actual - expected).max():.4g}, spread {spread:.4g}"
+    largest = np.abs(actual - expected).max()
+    if onnxruntime_may_saturate():
+        # Measured on an AVX2-only AMD EPYC: correlation 0.9946, largest
+        # difference 0.25 times the spread.
+        assert correlation > 0.99, f"correlation {correlation:.5f} (x86 without VNNI)"
+        assert largest < 0.5 * spread, f"max |d| {largest:.4g}, spread {spread:.4g} (x86 without VNNI)"
+    else:
+        assert correlation > 0.999, f"correlation {correlation:.5f}"
+        assert largest < 0.05 * spread, f"max |d| {largest:.4g}, spread {spread:.4g}"
 
 
 def test_onnxruntime_fused_graph_close_to_intref(small_model, tmp_path):
