@@ -32,11 +32,11 @@ SIZE = 32
 def onnxruntime_may_saturate():
     """Return True on an x86 CPU without VNNI (AVX-512 VNNI or AVX-VNNI).
 
-    There ONNX Runtime's int8 convolutions multiply with VPMADDUBSW, whose
-    16-bit sums of two uint8 x int8 products saturate; its quantization
-    tool offers 7-bit weights (reduce_range) for such CPUs for that reason.
-    picotag's avx2 set does not saturate, so the two then agree less
-    closely on full-range random weights.
+    Without VNNI, 8-bit dot products on x86 are commonly built on 16-bit
+    intermediate sums that can saturate. ONNX Runtime's quantization tool
+    documents 7-bit weights (reduce_range) for better accuracy on such
+    CPUs. picotag's avx2 set does not saturate, so the two agree less
+    closely there on full-range random weights.
     """
     if platform.machine() not in ("x86_64", "AMD64"):
         return False
