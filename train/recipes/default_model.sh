@@ -22,8 +22,9 @@
 # Needs a built picotag (cmake -B build && cmake --build build).
 # A stage whose output already exists in OUT_DIR is skipped, so an
 # interrupted run continues where it stopped.
-# Runs of docs/ACCURACY.md: 7b is the defaults with THREADS=1; 12 is
-# EXTRA=DIR EPOCHS=28; 14 is SEED=1.
+# Runs of docs/ACCURACY.md: 7b is the defaults with THREADS=1; 11 adds
+# MOSAIC=0.5 JITTER=0.2; 12 is EXTRA=DIR EPOCHS=28, 13 EXTRA=DIR EPOCHS=36;
+# 14 is SEED=1 (all with THREADS=1).
 set -euo pipefail
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 if [ "$#" -eq 1 ] && { [ "$1" = "-h" ] || [ "$1" = "--help" ]; }; then
