@@ -76,6 +76,21 @@ def decode_photos(root, files):
     return photos
 
 
+def crop_and_resize(photo, crop, size):
+    """Return the view ``crop`` (x0, y0, x1, y1, relative) of an RGB photo
+    [H, W, 3] uint8 as floats [3, size, size] in 0..255, resized with
+    antialiased bilinear interpolation."""
+    height, width = photo.shape[:2]
+    x0 = int(round(crop[0] * width))
+    x1 = max(x0 + 1, int(round(crop[2] * width)))
+    y0 = int(round(crop[1] * height))
+    y1 = max(y0 + 1, int(round(crop[3] * height)))
+    pixels = torch.from_numpy(np.ascontiguousarray(photo[y0:y1, x0:x1])).permute(2, 0, 1)
+    pixels = pixels.unsqueeze(0).float()
+    pixels = F.interpolate(pixels, size=(size, size), mode="bilinear", align_corners=False, antialias=True)[0]
+    return pixels.clamp_(0, 255)
+
+
 class SecondTeacher:
     """A second teacher's outputs for a few fixed views of each photo.
 
@@ -152,7 +167,7 @@ class BoxDistillationSet:
 
     With probability ``mosaic`` a sample is instead a 2x2 mosaic of four
     views (this photo and three others drawn at random), each resized to
-    half the size; its label is the per-class maximum of the four views'
+    half the size. Its label is the per-class maximum of the four views'
     labels. Mosaics show several small objects at once, as the crowded
     scenes of COCO do. ``jitter`` > 0 scales brightness, contrast and
     saturation of each view by random factors in [1 - jitter, 1 + jitter];
@@ -191,20 +206,10 @@ class BoxDistillationSet:
 
     def view(self, index, crop, flip, size=None):
         """Return (image tensor [3, size, size] with 0..255 values, labels [80])."""
-        size = self.size if size is None else size
-        photo = self.photos[index]
-        height, width = photo.shape[:2]
-        x0 = int(round(crop[0] * width))
-        x1 = max(x0 + 1, int(round(crop[2] * width)))
-        y0 = int(round(crop[1] * height))
-        y1 = max(y0 + 1, int(round(crop[3] * height)))
-        pixels = torch.from_numpy(np.ascontiguousarray(photo[y0:y1, x0:x1])).permute(2, 0, 1)
-        pixels = pixels.unsqueeze(0).float()
-        pixels = F.interpolate(pixels, size=(size, size), mode="bilinear",
-                               align_corners=False, antialias=True)[0]
+        pixels = crop_and_resize(self.photos[index], crop, self.size if size is None else size)
         if flip:
             pixels = pixels.flip(2)
-        return pixels.clamp_(0, 255), view_labels(self.dets[index], crop)
+        return pixels, view_labels(self.dets[index], crop)
 
     def colour_jitter(self, pixels):
         """Scale brightness, contrast and saturation of `pixels` [3, H, W] (0..255) by random factors."""

@@ -28,9 +28,8 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from .distill import decode_photos
+from .distill import crop_and_resize, decode_photos
 
 log = logging.getLogger("picotag_train")
 
@@ -60,22 +59,6 @@ def photo_crops(seed, photo_index, views):
     rng = np.random.default_rng([seed, photo_index])
     crops = [WHOLE_PHOTO] + [draw_crop(rng) for _ in range(views - 1)]
     return np.asarray(crops, dtype=np.float32)
-
-
-def crop_and_resize(photo, crop, size):
-    """Return the view ``crop`` of an RGB photo [H, W, 3] uint8 as floats [3, size, size] in 0..255.
-
-    Pixel bounds are rounded as in ``BoxDistillationSet.view``.
-    """
-    height, width = photo.shape[:2]
-    x0 = int(round(crop[0] * width))
-    x1 = max(x0 + 1, int(round(crop[2] * width)))
-    y0 = int(round(crop[1] * height))
-    y1 = max(y0 + 1, int(round(crop[3] * height)))
-    pixels = torch.from_numpy(np.ascontiguousarray(photo[y0:y1, x0:x1])).permute(2, 0, 1)
-    pixels = pixels.unsqueeze(0).float()
-    pixels = F.interpolate(pixels, size=(size, size), mode="bilinear", align_corners=False, antialias=True)[0]
-    return pixels.clamp_(0, 255)
 
 
 # ---- Output store -----------------------------------------------------------
