@@ -136,7 +136,7 @@ def label_photos(model, root, files, out_path, scores_path=None, threads=1, batc
     """Run the teacher on `files` (relative to `root`) and write `out_path`
     (teacher_boxes.jsonl format) and, if given, `scores_path` (file + 80
     image-level scores). A photo that cannot be decoded is skipped and named
-    through `warn` (default: `log`); the rest go on. Returns (photos
+    through `warn` (default: `log`), and the rest go on. Returns (photos
     written, photos skipped)."""
     warn = warn or log
     from .coco_labels import COCO80_NAMES
@@ -147,7 +147,7 @@ def label_photos(model, root, files, out_path, scores_path=None, threads=1, batc
             (open(scores_path, "w", encoding="utf-8") if scores_path else open(os.devnull, "w")) as scores_out:
         scores_out.write("file," + ",".join(COCO80_NAMES) + "\n")
         for start in range(0, len(files), batch):
-            inputs, kept = [], []
+            inputs, decoded = [], []
             for name in files[start:start + batch]:
                 try:
                     with Image.open(os.path.join(root, name)) as image:
@@ -158,8 +158,8 @@ def label_photos(model, root, files, out_path, scores_path=None, threads=1, batc
                     failed += 1
                     continue
                 inputs.append(tensor)
-                kept.append((name, ratio, size))
-            for (name, ratio, (width, height)), raw in zip(kept, teacher.run(inputs)):
+                decoded.append((name, ratio, size))
+            for (name, ratio, (width, height)), raw in zip(decoded, teacher.run(inputs)):
                 dets, image_scores = decode(raw, ratio, width, height)
                 boxes_out.write(json.dumps({"file": name, "width": width, "height": height,
                                             "dets": [[d[0], round(d[1], 4), *(round(v, 4) for v in d[2:])]

@@ -50,7 +50,7 @@ async function main() {
   process.stdin.on("end", () => {
     chain.then(() => {
       if (pending.length !== 0) {
-        process.stderr.write(`yolox_stream: ${pending.length} trailing bytes are not a whole image\n`);
+        process.stderr.write(`yolox_stream: invalid input: the last ${pending.length} bytes are not a whole image\n`);
         process.exitCode = 1;
       }
     }, (error) => {

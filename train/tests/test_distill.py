@@ -202,7 +202,7 @@ def train_args(root, *extra):
     (["--colour-jitter", "1"], "--colour-jitter must lie in"),
     (["--mosaic", "0.5", "--second-teacher", "SECOND"], "cannot be combined"),
 ])
-def test_train_rejects_bad_augmentation_options(photo_set, extra, message):
+def test_train_rejects_bad_options(photo_set, extra, message):
     root, _ = photo_set
     extra = [str(root / "second") if part == "SECOND" else part for part in extra]
     with pytest.raises(SystemExit, match=message):
@@ -217,7 +217,7 @@ def test_train_rejects_features_of_other_photos(photo_set, tmp_path):
         main(train_args(root, "--second-teacher", str(tmp_path / "other")))
 
 
-def test_mosaic_label_is_the_maximum_of_its_tiles(photo_set):
+def test_mosaic_label_is_tile_maximum(photo_set):
     root, _ = photo_set
     views = BoxDistillationSet(str(root), str(root / "boxes.jsonl"), 16, mosaic=1.0)
     dog_seen = False
@@ -247,7 +247,7 @@ def test_mosaic_tiles_are_views_of_photos():
                 tile = images[0, :, top:top + 8, left:left + 8].reshape(3, -1).round()
                 assert torch.all(tile == tile[:, :1])
                 assert tuple(int(v) for v in tile[:, 0]) in colours
-        # The photo asked for is the top-left tile.
+        # The requested photo is the top-left tile.
         assert tuple(int(v) for v in images[0, :, 0, 0].round()) == colours[0]
 
 
@@ -259,7 +259,8 @@ def test_colour_jitter_keeps_labels_and_range(photo_set):
     b, labels_b = jittered.batch([0, 1, 2])
     assert torch.equal(labels_a, labels_b)
     assert not torch.equal(a, b)
-    assert float(b.min()) >= 0.0 and float(b.max()) <= 255.0
+    assert float(b.min()) >= 0.0
+    assert float(b.max()) <= 255.0
     # Evaluation views are never jittered.
     c, _ = jittered.batch([0], augment=False)
     d, _ = plain.batch([0], augment=False)

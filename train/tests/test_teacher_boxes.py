@@ -53,7 +53,7 @@ def raw_output():
     return raw
 
 
-def test_decode_places_a_box_and_scores_it():
+def test_decode_box_and_score():
     raw = raw_output()
     # Anchor of the 8-stride grid at cell (x=10, y=20): 52 cells per row.
     anchor = 20 * 52 + 10
@@ -65,7 +65,8 @@ def test_decode_places_a_box_and_scores_it():
     assert scores[16] == pytest.approx(0.72)
     assert len(dets) == 1
     category, score, x0, y0, x1, y1 = dets[0]
-    assert category == 16 and score == pytest.approx(0.72)
+    assert category == 16
+    assert score == pytest.approx(0.72)
     # Centre (10.5 * 8, 20.5 * 8) = (84, 164) in the input, box 32 x 16;
     # in the photo (/0.5) centre (168, 328), box 64 x 32.
     assert (x0, y0, x1, y1) == pytest.approx((136 / 832, 312 / 416, 200 / 832, 344 / 416))
@@ -87,7 +88,7 @@ def test_decode_suppresses_overlaps_per_class():
     assert [round(d[1], 3) for d in dets] == sorted((round(d[1], 3) for d in dets), reverse=True)
 
 
-def test_nms_keeps_boxes_that_overlap_little():
+def test_nms_keeps_low_overlap_boxes():
     boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]], dtype=np.float32)
     kept = nms(boxes, np.array([0.5, 0.9, 0.4]), 0.65)
     assert kept.tolist() == [1, 2]
@@ -95,7 +96,7 @@ def test_nms_keeps_boxes_that_overlap_little():
 
 @pytest.mark.skipif(shutil.which("node") is None or not NODE_MODULES.is_dir() or not TEACHER.is_file(),
                     reason="needs Node.js, train/teacher/node_modules (npm ci there) and ../shared/data")
-def test_teacher_reproduces_the_stored_scores(tmp_path):
+def test_teacher_reproduces_stored_scores(tmp_path):
     rows = list(csv.reader(open(DATA / "coco-eval" / "teacher_yolox_nano.csv", encoding="utf-8")))
     files = [row[0] for row in rows[1:9]]
     written, failed = teacher_boxes.label_photos(str(TEACHER), str(DATA / "coco-eval"), files,
@@ -159,7 +160,7 @@ def test_stage_labels_a_folder(tmp_path, monkeypatch):
     assert len(rows) == 3
 
 
-def test_stage_rejects_a_missing_folder(tmp_path):
+def test_stage_rejects_missing_folder(tmp_path):
     from picotag_train.cli import main
 
     with pytest.raises(SystemExit, match="not found"):
