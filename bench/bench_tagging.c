@@ -8,13 +8,14 @@
  * Three measurements over the same photos:
  *
  * 1. Per photo, on one thread, the two stages of tagging: decode +
- *    preprocess (picotag_image_load_preprocessed, the call `picotag tag`
- *    makes, which decodes a JPEG at a reduced DCT scale) and inference
- *    (picotag_runner_run). Median and mean over photos x repetitions, after
- *    one untimed pass that fills the page cache.
+ *    preprocess (picotag_image_load_views, the call `picotag tag` makes,
+ *    which decodes a JPEG at a reduced DCT scale and writes every
+ *    test-time view of the model) and inference on all views
+ *    (picotag_runner_run_views). Median and mean over photos x
+ *    repetitions, after one untimed pass that fills the page cache.
  * 2. The same decode at full resolution (picotag_image_load with
- *    full_resolution set) followed by picotag_image_preprocess: what the DCT
- *    scaling saves. Each of 1 and 2 runs in its own child process, whose
+ *    full_resolution set) followed by picotag_image_preprocess_views: what
+ *    the DCT scaling saves. Each of 1 and 2 runs in its own child process, whose
  *    peak resident memory (ru_maxrss) is reported.
  * 3. End to end: `picotag tag --no-catalog --threads N` over all photos, the
  *    wall-clock time (median of the repetitions, after one untimed run),
@@ -100,7 +101,7 @@ static picotag_status decode_photo(const char *photo, decode_path path,
                                    picotag_error *error)
 {
     if (path == DECODE_DCT_SCALED)
-        return picotag_image_load_preprocessed(photo, preprocess, NULL, rgb, NULL, error);
+        return picotag_image_load_views(photo, preprocess, NULL, rgb, NULL, error);
 
     picotag_image_options options;
     memset(&options, 0, sizeof options);
@@ -108,7 +109,7 @@ static picotag_status decode_photo(const char *photo, decode_path path,
     picotag_image image;
     picotag_status status = picotag_image_load(photo, &options, &image, error);
     if (status == PICOTAG_OK)
-        status = picotag_image_preprocess(&image, preprocess, rgb, error);
+        status = picotag_image_preprocess_views(&image, preprocess, rgb, error);
     picotag_image_free(&image);
     return status;
 }
@@ -133,7 +134,8 @@ static int measure_stages(const bench_options *options, decode_path path)
     }
 
     const int samples = options->photo_count * options->repeat;
-    uint8_t *rgb = malloc((size_t)height * (size_t)width * 3);
+    const int views = picotag_image_view_count(preprocess);
+    uint8_t *rgb = malloc((size_t)views * (size_t)height * (size_t)width * 3);
     int32_t *logits = malloc((size_t)picotag_model_class_count(model) * sizeof *logits);
     double *decode_ms = malloc((size_t)samples * sizeof *decode_ms);
     double *inference_ms = malloc((size_t)samples * sizeof *inference_ms);
@@ -149,7 +151,7 @@ static int measure_stages(const bench_options *options, decode_path path)
                 break;
             }
             double decoded = now_seconds();
-            if (picotag_runner_run(runner, rgb, logits, &error) != PICOTAG_OK) {
+            if (picotag_runner_run_views(runner, rgb, views, logits, &error) != PICOTAG_OK) {
                 fprintf(stderr, "picotag_bench_tagging: %s\n", error.message);
                 failed = 1;
                 break;
@@ -168,7 +170,10 @@ static int measure_stages(const bench_options *options, decode_path path)
         double decode_mean = mean_of(decode_ms, samples);
         double inference_mean = mean_of(inference_ms, samples);
         printf("  %-36s %10.2f %10.2f\n", decode_name, median_of(decode_ms, samples), decode_mean);
-        printf("  %-36s %10.2f %10.2f\n", "inference", median_of(inference_ms, samples),
+        char inference_name[40];
+        snprintf(inference_name, sizeof inference_name, "inference, %d view%s", views,
+                 views == 1 ? "" : "s");
+        printf("  %-36s %10.2f %10.2f\n", inference_name, median_of(inference_ms, samples),
                inference_mean);
     }
     free(rgb);

@@ -85,6 +85,14 @@ typedef struct picotag_preprocess {
     uint8_t zero_point[3];   /* per input channel, round(255 * mean) */
     float mean[3];
     float std[3];
+    /* Test-time views (docs/PREPROCESSING.md#test-time-views). The network
+     * runs on the whole photo and on view_grid x view_grid crops of it, each
+     * view_crop_permille / 1000 of the whole view's side. With view_flip it
+     * also runs on the mirror image of each, and the logits are averaged.
+     * All zero means the whole photo only. */
+    uint32_t view_flip;          /* 0 or 1 */
+    uint32_t view_grid;          /* 0 (no crops) to 4 */
+    uint32_t view_crop_permille; /* 100 to 999 with a grid, else 0 */
 } picotag_preprocess;
 
 typedef struct picotag_label {
@@ -227,6 +235,16 @@ PICOTAG_API const char *picotag_runner_kernels(const picotag_runner *runner);
  * height and width, and 3 channels; `logits` receives one int32 per class. */
 PICOTAG_API picotag_status picotag_runner_run(picotag_runner *runner, const uint8_t *rgb,
                                               int32_t *logits, picotag_error *error);
+
+/* Runs the network on `view_count` images stored one after another in
+ * `rgb` (each planned height x width x 3 bytes, as
+ * picotag_image_load_views writes them) and writes into `logits` the mean of
+ * their logits per class, rounded half up: floor((2 * sum + n) / (2 * n)).
+ * With view_count 1 this is picotag_runner_run. Returns
+ * PICOTAG_ERROR_INVALID_ARGUMENT when view_count is below 1. */
+PICOTAG_API picotag_status picotag_runner_run_views(picotag_runner *runner, const uint8_t *rgb,
+                                                    int view_count, int32_t *logits,
+                                                    picotag_error *error);
 
 /* Runs the network like picotag_runner_run and stores the wall-clock
  * nanoseconds of each operator, in the order they run, in

@@ -9,6 +9,10 @@
 #include <stdint.h>
 #include <string.h>
 
+static inline uint16_t load_u16_le(const uint8_t *bytes) {
+    return (uint16_t)(bytes[0] | bytes[1] << 8);
+}
+
 static inline uint32_t load_u32_le(const uint8_t *bytes) {
     return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 |
            (uint32_t)bytes[3] << 24;

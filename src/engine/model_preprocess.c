@@ -72,6 +72,36 @@ static picotag_status check_normalization(picotag_model *model, const picotag_pr
     return PICOTAG_OK;
 }
 
+/* Bytes 52-55: the test-time views (u8 flip, u8 grid, u16 crop permille). */
+static picotag_status check_views(picotag_model *model, const uint8_t *record,
+                                  picotag_preprocess *p, picotag_error *error) {
+    p->view_flip = record[52];
+    p->view_grid = record[53];
+    p->view_crop_permille = load_u16_le(record + 54);
+    if (p->view_flip > 1) {
+        return model_fail(model, error, PICOTAG_ERROR_FORMAT,
+                          "PREPROCESS: view_flip %" PRIu32 " is unknown (0 or 1)", p->view_flip);
+    }
+    if (p->view_grid > MODEL_MAX_VIEW_GRID) {
+        return model_fail(model, error, PICOTAG_ERROR_FORMAT,
+                          "PREPROCESS: view_grid %" PRIu32 " is over %u", p->view_grid,
+                          MODEL_MAX_VIEW_GRID);
+    }
+    if (p->view_grid == 0 && p->view_crop_permille != 0) {
+        return model_fail(model, error, PICOTAG_ERROR_FORMAT,
+                          "PREPROCESS: view_crop_permille is %" PRIu32 ", expected 0 without a view grid",
+                          p->view_crop_permille);
+    }
+    if (p->view_grid > 0 && (p->view_crop_permille < MODEL_MIN_VIEW_CROP_PERMILLE ||
+                             p->view_crop_permille > MODEL_MAX_VIEW_CROP_PERMILLE)) {
+        return model_fail(model, error, PICOTAG_ERROR_FORMAT,
+                          "PREPROCESS: view_crop_permille %" PRIu32 " is out of range (%u to %u)",
+                          p->view_crop_permille, MODEL_MIN_VIEW_CROP_PERMILLE,
+                          MODEL_MAX_VIEW_CROP_PERMILLE);
+    }
+    return PICOTAG_OK;
+}
+
 picotag_status model_validate_preprocess(picotag_model *model, picotag_error *error) {
     const uint8_t *record = model_section_bytes(model, MODEL_SECTION_PREPROCESS);
     picotag_preprocess *p = &model->preprocess;
@@ -115,7 +145,11 @@ picotag_status model_validate_preprocess(picotag_model *model, picotag_error *er
     if (status != PICOTAG_OK) {
         return status;
     }
-    for (uint32_t i = 52; i < MODEL_PREPROCESS_SIZE; i++) {
+    status = check_views(model, record, p, error);
+    if (status != PICOTAG_OK) {
+        return status;
+    }
+    for (uint32_t i = 56; i < MODEL_PREPROCESS_SIZE; i++) {
         if (record[i] != 0) {
             return model_fail(model, error, PICOTAG_ERROR_FORMAT,
                               "PREPROCESS: reserved byte %" PRIu32 " is 0x%02x, expected 0", i, record[i]);

@@ -190,3 +190,42 @@ picotag_status picotag_runner_run_profiled(picotag_runner *runner, const uint8_t
     }
     return run_network(runner, rgb, logits, op_nanoseconds, error);
 }
+
+/* Returns floor(numerator / denominator) for denominator > 0. C division
+ * truncates towards zero, so negative quotients need the correction. */
+static int64_t floor_divide(int64_t numerator, int64_t denominator) {
+    const int64_t quotient = numerator / denominator;
+    return quotient - (numerator % denominator < 0 ? 1 : 0);
+}
+
+picotag_status picotag_runner_run_views(picotag_runner *runner, const uint8_t *rgb, int view_count,
+                                        int32_t *logits, picotag_error *error) {
+    if (runner == NULL || rgb == NULL || logits == NULL || view_count < 1) {
+        return picotag_error_set(error, PICOTAG_ERROR_INVALID_ARGUMENT,
+                                 "picotag_runner_run_views: runner, rgb and logits must not be NULL "
+                                 "and view_count (%d) must be at least 1",
+                                 view_count);
+    }
+    if (view_count == 1) {
+        return run_network(runner, rgb, logits, NULL, error);
+    }
+    const int class_count = picotag_model_class_count(runner->model);
+    const size_t view_bytes = (size_t)runner->height * runner->width * 3;
+    int32_t view_logits[PICOTAG_MAX_CLASSES];
+    int64_t sums[PICOTAG_MAX_CLASSES] = {0};
+    for (int view = 0; view < view_count; view++) {
+        const picotag_status status =
+            run_network(runner, rgb + (size_t)view * view_bytes, view_logits, NULL, error);
+        if (status != PICOTAG_OK) {
+            return status;
+        }
+        for (int c = 0; c < class_count; c++) {
+            sums[c] += view_logits[c];
+        }
+    }
+    /* The mean of int32 values lies within the int32 range. */
+    for (int c = 0; c < class_count; c++) {
+        logits[c] = (int32_t)floor_divide(2 * sums[c] + view_count, 2 * (int64_t)view_count);
+    }
+    return PICOTAG_OK;
+}

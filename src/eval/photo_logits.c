@@ -26,7 +26,7 @@ typedef struct shared_work {
 typedef struct worker {
     shared_work *work;
     picotag_runner *runner;
-    uint8_t *input;              /* input_height x input_width x 3 bytes */
+    uint8_t *input;              /* every view: views x input_height x input_width x 3 bytes */
     pthread_t thread;
     int started;
 } worker;
@@ -63,11 +63,12 @@ static void *run_worker(void *argument) {
     while (take_photo(work, &photo)) {
         int32_t *row = work->logits + photo * work->class_count;
         picotag_error error;
-        picotag_status status = picotag_image_load_preprocessed(work->paths[photo], preprocess, NULL,
-                                                                self->input, NULL, &error);
+        picotag_status status =
+            picotag_image_load_views(work->paths[photo], preprocess, NULL, self->input, NULL, &error);
         if (status == PICOTAG_OK) {
             picotag_error run_error;
-            status = picotag_runner_run(self->runner, self->input, row, &run_error);
+            status = picotag_runner_run_views(self->runner, self->input,
+                                              picotag_image_view_count(preprocess), row, &run_error);
             if (status != PICOTAG_OK) {
                 picotag_error_set(&error, status, "%s: %s", work->paths[photo], run_error.message);
             }
@@ -94,7 +95,8 @@ static void free_workers(worker *workers, int count) {
 static picotag_status create_workers(shared_work *work, int count, worker **created,
                                      picotag_error *error) {
     const picotag_preprocess *preprocess = picotag_model_preprocess(work->model);
-    const size_t input_bytes = (size_t)preprocess->input_height * preprocess->input_width * 3;
+    const size_t input_bytes = (size_t)picotag_image_view_count(preprocess) *
+                               preprocess->input_height * preprocess->input_width * 3;
     worker *workers = calloc((size_t)count, sizeof(*workers));
     if (workers == NULL) {
         return picotag_error_set(error, PICOTAG_ERROR_OUT_OF_MEMORY, "out of memory for %d workers",

@@ -1,7 +1,7 @@
 /*
  * The logits of many photos, computed on worker threads through the same
- * path as tagging: picotag_image_load_preprocessed with the model's
- * preprocessing record, then picotag_runner_run. Each worker owns a runner
+ * path as tagging: picotag_image_load_views with the model's
+ * preprocessing record, then picotag_runner_run_views. Each worker owns a runner
  * and takes one photo at a time, so the logits do not depend on the
  * thread count.
  */

@@ -8,6 +8,17 @@
 
 #define MAX_INPUT_SIDE 4096u
 #define MAX_RESIZE_SHORT 65535u
+#define MAX_VIEW_GRID 4u
+#define MIN_VIEW_CROP_PERMILLE 100u
+#define MAX_VIEW_CROP_PERMILLE 999u
+
+/* Returns a length of the whole view magnified for the crop views: length *
+ * 1000 / permille, rounded half up. Plan lengths stay below 2^50, so the
+ * 64-bit product is exact. */
+static int64_t zoom_length(int64_t length, uint32_t permille)
+{
+    return (2 * length * 1000 + permille) / (2 * (int64_t)permille);
+}
 
 static picotag_status validate_preprocess(const picotag_preprocess *preprocess,
                                           picotag_error *error)
@@ -28,6 +39,19 @@ static picotag_status validate_preprocess(const picotag_preprocess *preprocess,
     if (preprocess->channel_order != 1)
         return image_fail(name, PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, NULL, error,
                           "channel order %u is unknown (1 = RGB)", preprocess->channel_order);
+
+    if (preprocess->view_flip > 1)
+        return image_fail(name, PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, NULL, error,
+                          "view_flip %u is not 0 or 1", preprocess->view_flip);
+    if (preprocess->view_grid > MAX_VIEW_GRID)
+        return image_fail(name, PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, NULL, error,
+                          "view_grid %u is over %u", preprocess->view_grid, MAX_VIEW_GRID);
+    if (preprocess->view_grid == 0 ? preprocess->view_crop_permille != 0
+                                   : preprocess->view_crop_permille < MIN_VIEW_CROP_PERMILLE ||
+                                         preprocess->view_crop_permille > MAX_VIEW_CROP_PERMILLE)
+        return image_fail(name, PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, NULL, error,
+                          "view_crop_permille %u must be %s", preprocess->view_crop_permille,
+                          preprocess->view_grid == 0 ? "0 without a view grid" : "from 100 to 999");
 
     if (preprocess->resize_mode == PICOTAG_RESIZE_STRETCH)
         return PICOTAG_OK;
@@ -54,6 +78,14 @@ image_min_size image_min_size_for(const picotag_preprocess *preprocess)
     } else if (preprocess->resize_mode == PICOTAG_RESIZE_STRETCH) {
         min_size.height = preprocess->input_height;
         min_size.width = preprocess->input_width;
+    }
+    /* Crop views magnify the photo: decode it large enough for them. */
+    if (preprocess->view_grid > 0 && preprocess->view_crop_permille >= MIN_VIEW_CROP_PERMILLE &&
+        preprocess->view_crop_permille <= MAX_VIEW_CROP_PERMILLE) {
+        const uint32_t permille = preprocess->view_crop_permille;
+        min_size.short_side = (uint32_t)zoom_length(min_size.short_side, permille);
+        min_size.height = (uint32_t)zoom_length(min_size.height, permille);
+        min_size.width = (uint32_t)zoom_length(min_size.width, permille);
     }
     return min_size;
 }
@@ -95,6 +127,64 @@ picotag_status picotag_image_plan_resize(uint32_t source_height, uint32_t source
     }
     plan->crop_top = (plan->resized_height - (int64_t)plan->output_height) / 2;
     plan->crop_left = (plan->resized_width - (int64_t)plan->output_width) / 2;
+    return PICOTAG_OK;
+}
+
+int picotag_image_view_count(const picotag_preprocess *preprocess)
+{
+    if (!preprocess || preprocess->view_flip > 1 || preprocess->view_grid > MAX_VIEW_GRID)
+        return 0;
+    const int grid = (int)preprocess->view_grid;
+    return (1 + grid * grid) * (preprocess->view_flip ? 2 : 1);
+}
+
+/* Returns the offset of crop `index` of `grid` along one axis. The crops of
+ * `size` spread evenly over the magnified whole view [first, first + span),
+ * or sit in its centre for a grid of 1, and end inside the magnified image. */
+static int64_t crop_offset(int64_t first, int64_t span, int64_t size, int index, int grid,
+                           int64_t resized)
+{
+    int64_t offset = first + (grid == 1 ? (span - size) / 2 : (span - size) * index / (grid - 1));
+    if (offset > resized - size)
+        offset = resized - size;
+    return offset < 0 ? 0 : offset;
+}
+
+picotag_status picotag_image_plan_view(uint32_t source_height, uint32_t source_width,
+                                       const picotag_preprocess *preprocess, int view_index,
+                                       picotag_resize_plan *plan, int *mirrored,
+                                       picotag_error *error)
+{
+    picotag_status status =
+        picotag_image_plan_resize(source_height, source_width, preprocess, plan, error);
+    if (status != PICOTAG_OK)
+        return status;
+    const int count = picotag_image_view_count(preprocess);
+    if (view_index < 0 || view_index >= count || !mirrored)
+        return image_fail("view plan", PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, NULL, error,
+                          "view %d does not exist (the record has %d), or mirrored is NULL",
+                          view_index, count);
+
+    const int per_view = preprocess->view_flip ? 2 : 1;
+    *mirrored = view_index % per_view == 1;
+    const int crop = view_index / per_view - 1;
+    if (crop < 0)
+        return PICOTAG_OK;
+
+    const int grid = (int)preprocess->view_grid;
+    const uint32_t permille = preprocess->view_crop_permille;
+    const int64_t height = plan->output_height;
+    const int64_t width = plan->output_width;
+    const int64_t resized_height = zoom_length(plan->resized_height, permille);
+    const int64_t resized_width = zoom_length(plan->resized_width, permille);
+    plan->crop_top = crop_offset(zoom_length(plan->crop_top, permille),
+                                 zoom_length(height, permille), height, crop / grid, grid,
+                                 resized_height);
+    plan->crop_left = crop_offset(zoom_length(plan->crop_left, permille),
+                                  zoom_length(width, permille), width, crop % grid, grid,
+                                  resized_width);
+    plan->resized_height = resized_height;
+    plan->resized_width = resized_width;
     return PICOTAG_OK;
 }
 
@@ -152,9 +242,26 @@ static source_geometry geometry_of(const picotag_image *image)
     return geometry;
 }
 
-picotag_status picotag_image_preprocess(const picotag_image *image,
-                                        const picotag_preprocess *preprocess, uint8_t *out,
-                                        picotag_error *error)
+/* Mirrors each row of a packed RGB8 image in place. */
+static void mirror_rows(uint8_t *pixels, int height, int width)
+{
+    for (int y = 0; y < height; y++) {
+        uint8_t *row = pixels + (size_t)y * (size_t)width * 3;
+        for (int left = 0, right = width - 1; left < right; left++, right--) {
+            for (int c = 0; c < 3; c++) {
+                const uint8_t swapped = row[3 * left + c];
+                row[3 * left + c] = row[3 * right + c];
+                row[3 * right + c] = swapped;
+            }
+        }
+    }
+}
+
+/* Writes views 0 to view_count - 1 of `image` into `out`, one after
+ * another. */
+static picotag_status preprocess_views(const picotag_image *image,
+                                       const picotag_preprocess *preprocess, int view_count,
+                                       uint8_t *out, picotag_error *error)
 {
     if (!image || !image->pixels || !out || image->width < 1 || image->height < 1 ||
         image->width > INT32_MAX || image->height > INT32_MAX)
@@ -162,29 +269,53 @@ picotag_status picotag_image_preprocess(const picotag_image *image,
                           "the image is empty or a pointer is NULL");
 
     source_geometry geometry = geometry_of(image);
-    picotag_resize_plan plan;
-    picotag_status status =
-        picotag_image_plan_resize(geometry.height, geometry.width, preprocess, &plan, error);
-    if (status != PICOTAG_OK)
-        return status;
-
-    status = image_resize_crop_area(image->pixels, (int)image->height, (int)image->width,
-                                    &geometry.area, plan.resized_height, plan.resized_width,
-                                    plan.crop_top, plan.crop_left, out, (int)plan.output_height,
-                                    (int)plan.output_width);
-    if (status != PICOTAG_OK)
-        return image_fail("preprocess", status == PICOTAG_ERROR_OUT_OF_MEMORY
-                                            ? PICOTAG_IMAGE_FAILURE_OUT_OF_MEMORY
-                                            : PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT,
-                          NULL, error, "resizing %u x %u to %u x %u failed", image->width,
-                          image->height, plan.output_width, plan.output_height);
+    for (int view = 0; view < view_count; view++) {
+        picotag_resize_plan plan;
+        int mirrored = 0;
+        picotag_status status = picotag_image_plan_view(geometry.height, geometry.width,
+                                                        preprocess, view, &plan, &mirrored, error);
+        if (status != PICOTAG_OK)
+            return status;
+        const size_t view_bytes = (size_t)plan.output_height * plan.output_width * 3;
+        uint8_t *view_out = out + (size_t)view * view_bytes;
+        status = image_resize_crop_area(image->pixels, (int)image->height, (int)image->width,
+                                        &geometry.area, plan.resized_height, plan.resized_width,
+                                        plan.crop_top, plan.crop_left, view_out,
+                                        (int)plan.output_height, (int)plan.output_width);
+        if (status != PICOTAG_OK)
+            return image_fail("preprocess", status == PICOTAG_ERROR_OUT_OF_MEMORY
+                                                ? PICOTAG_IMAGE_FAILURE_OUT_OF_MEMORY
+                                                : PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT,
+                              NULL, error, "resizing %u x %u to %u x %u failed", image->width,
+                              image->height, plan.output_width, plan.output_height);
+        if (mirrored)
+            mirror_rows(view_out, (int)plan.output_height, (int)plan.output_width);
+    }
     return PICOTAG_OK;
 }
 
-picotag_status picotag_image_load_preprocessed(const char *path,
-                                               const picotag_preprocess *preprocess,
-                                               const picotag_image_options *options, uint8_t *out,
-                                               picotag_image_info *info, picotag_error *error)
+picotag_status picotag_image_preprocess(const picotag_image *image,
+                                        const picotag_preprocess *preprocess, uint8_t *out,
+                                        picotag_error *error)
+{
+    return preprocess_views(image, preprocess, 1, out, error);
+}
+
+picotag_status picotag_image_preprocess_views(const picotag_image *image,
+                                              const picotag_preprocess *preprocess, uint8_t *out,
+                                              picotag_error *error)
+{
+    picotag_status status = validate_preprocess(preprocess, error);
+    if (status != PICOTAG_OK)
+        return status;
+    return preprocess_views(image, preprocess, picotag_image_view_count(preprocess), out, error);
+}
+
+/* Loads a photo and writes its first `view_count` views into `out`. A
+ * negative count means all of them. */
+static picotag_status load_views(const char *path, const picotag_preprocess *preprocess,
+                                 const picotag_image_options *options, int view_count,
+                                 uint8_t *out, picotag_image_info *info, picotag_error *error)
 {
     if (info)
         memset(info, 0, sizeof *info);
@@ -197,6 +328,8 @@ picotag_status picotag_image_load_preprocessed(const char *path,
     if (!out)
         return image_fail(path, PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, info, error,
                           "the output pointer is NULL");
+    if (view_count < 0)
+        view_count = picotag_image_view_count(preprocess);
 
     picotag_image_options load_options;
     memset(&load_options, 0, sizeof load_options);
@@ -208,7 +341,7 @@ picotag_status picotag_image_load_preprocessed(const char *path,
     status = picotag_image_load(path, &load_options, &image, error);
     if (status == PICOTAG_OK) {
         picotag_error preprocess_error;
-        status = picotag_image_preprocess(&image, preprocess, out, &preprocess_error);
+        status = preprocess_views(&image, preprocess, view_count, out, &preprocess_error);
         if (status != PICOTAG_OK)
             status = image_fail(path, status == PICOTAG_ERROR_OUT_OF_MEMORY
                                           ? PICOTAG_IMAGE_FAILURE_OUT_OF_MEMORY
@@ -219,4 +352,19 @@ picotag_status picotag_image_load_preprocessed(const char *path,
         *info = image.info;
     picotag_image_free(&image);
     return status;
+}
+
+picotag_status picotag_image_load_preprocessed(const char *path,
+                                               const picotag_preprocess *preprocess,
+                                               const picotag_image_options *options, uint8_t *out,
+                                               picotag_image_info *info, picotag_error *error)
+{
+    return load_views(path, preprocess, options, 1, out, info, error);
+}
+
+picotag_status picotag_image_load_views(const char *path, const picotag_preprocess *preprocess,
+                                        const picotag_image_options *options, uint8_t *out,
+                                        picotag_image_info *info, picotag_error *error)
+{
+    return load_views(path, preprocess, options, -1, out, info, error);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "picotag.h"
+#include "picotag_image.h"
 #include "tools/commands.h"
 #include "tools/tool_model.h"
 
@@ -49,6 +50,17 @@ static void print_model(const char *path, const char *sha256, const picotag_mode
         printf(" (short side %u pixels)", (unsigned)pre->resize_short);
     }
     printf(", antialiased bilinear\n");
+    const int views = picotag_image_view_count(pre);
+    printf("views            %d per photo: the whole photo", views);
+    if (pre->view_grid > 0) {
+        printf(", %u x %u crops of %u.%03u of its side", (unsigned)pre->view_grid,
+               (unsigned)pre->view_grid, (unsigned)pre->view_crop_permille / 1000,
+               (unsigned)pre->view_crop_permille % 1000);
+    }
+    if (pre->view_flip) {
+        printf(", each also mirrored");
+    }
+    printf("%s\n", views > 1 ? "; logits averaged" : "");
     printf("zero points      R %u, G %u, B %u\n", pre->zero_point[0], pre->zero_point[1],
            pre->zero_point[2]);
     printf("mean             %.4f %.4f %.4f\n", (double)pre->mean[0], (double)pre->mean[1],

@@ -20,7 +20,9 @@ picotag_status tagging_worker_init(tagging_worker *worker, const tool_model *mod
     if (status != PICOTAG_OK) {
         return status;
     }
-    worker->rgb = malloc((size_t)preprocess->input_height * preprocess->input_width * 3);
+    worker->views = picotag_image_view_count(preprocess);
+    worker->rgb = malloc((size_t)worker->views * preprocess->input_height *
+                         preprocess->input_width * 3);
     worker->logits = malloc((size_t)classes * sizeof(*worker->logits));
     worker->selected = malloc((size_t)classes * sizeof(*worker->selected));
     if (worker->rgb == NULL || worker->logits == NULL || worker->selected == NULL) {
@@ -224,8 +226,8 @@ static void infer(tagging_worker *worker, const tagging_setup *setup, photo_job 
     const picotag_model *model = setup->model->model;
     picotag_image_info info;
     picotag_error error;
-    if (picotag_image_load_preprocessed(job->file->path, picotag_model_preprocess(model), NULL,
-                                        worker->rgb, &info, &error) != PICOTAG_OK) {
+    if (picotag_image_load_views(job->file->path, picotag_model_preprocess(model), NULL,
+                                 worker->rgb, &info, &error) != PICOTAG_OK) {
         fail_job(job, MESSAGE_CANNOT_READ_PHOTO, error.message);
         return;
     }
@@ -236,7 +238,8 @@ static void infer(tagging_worker *worker, const tagging_setup *setup, photo_job 
                    "a capture time fits the job's buffer");
     memcpy(job->captured_at, info.capture_time, sizeof(info.capture_time));
 
-    if (picotag_runner_run(worker->runner, worker->rgb, worker->logits, &error) != PICOTAG_OK) {
+    if (picotag_runner_run_views(worker->runner, worker->rgb, worker->views, worker->logits,
+                                 &error) != PICOTAG_OK) {
         fail_job(job, MESSAGE_CANNOT_RUN_MODEL, error.message);
         return;
     }

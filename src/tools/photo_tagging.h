@@ -43,7 +43,8 @@ typedef struct tagging_setup {
 /* One worker's network runner and buffers. */
 typedef struct tagging_worker {
     picotag_runner *runner;
-    uint8_t *rgb;                   /* input height x width x 3 bytes */
+    uint8_t *rgb;                   /* every view: views x input height x width x 3 bytes */
+    int views;                      /* picotag_image_view_count of the model */
     int32_t *logits;                /* one per class */
     picotag_tagger_tag *selected;   /* one per class */
 } tagging_worker;

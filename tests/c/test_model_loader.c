@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "picotag.h"
+#include "picotag_image.h"
 #include "test_check.h"
 #include "test_model_writer.h"
 
@@ -361,6 +362,54 @@ static void preprocess_fields_are_validated(void) {
     file = fresh_copy();
     file.bytes[pre + 63] = 1;
     EXPECT_REJECTED(file, "PREPROCESS: reserved byte 63 is 0x01");
+    file = fresh_copy();
+    file.bytes[pre + 56] = 1;
+    EXPECT_REJECTED(file, "PREPROCESS: reserved byte 56 is 0x01");
+}
+
+/* Bytes 52-55 hold the test-time views: u8 flip, u8 grid, u16 crop. */
+static void preprocess_views_are_checked(void) {
+    const size_t pre = pristine.section_offset[TM_PREPROCESS];
+    test_model_file file = fresh_copy();
+    file.bytes[pre + 52] = 2;
+    EXPECT_REJECTED(file, "PREPROCESS: view_flip 2 is unknown (0 or 1)");
+    file = fresh_copy();
+    file.bytes[pre + 53] = 5;
+    file.bytes[pre + 54] = 0xbc; /* 700 */
+    file.bytes[pre + 55] = 0x02;
+    EXPECT_REJECTED(file, "PREPROCESS: view_grid 5 is over 4");
+    file = fresh_copy();
+    file.bytes[pre + 54] = 0xbc;
+    file.bytes[pre + 55] = 0x02;
+    EXPECT_REJECTED(file, "PREPROCESS: view_crop_permille is 700, expected 0 without a view grid");
+    file = fresh_copy();
+    file.bytes[pre + 53] = 2;
+    EXPECT_REJECTED(file, "PREPROCESS: view_crop_permille 0 is out of range (100 to 999)");
+    file = fresh_copy();
+    file.bytes[pre + 53] = 2;
+    file.bytes[pre + 54] = 0xe8; /* 1000 */
+    file.bytes[pre + 55] = 0x03;
+    EXPECT_REJECTED(file, "PREPROCESS: view_crop_permille 1000 is out of range (100 to 999)");
+
+    file = fresh_copy();
+    file.bytes[pre + 52] = 1;
+    file.bytes[pre + 53] = 3;
+    file.bytes[pre + 54] = 0xf4; /* 500 */
+    file.bytes[pre + 55] = 0x01;
+    tm_reseal(&file);
+    picotag_model *model = NULL;
+    picotag_error error = {{0}};
+    const picotag_status status =
+        picotag_model_load_memory(file.bytes, file.size, MODEL_NAME, &model, &error);
+    if (test_check_status(PICOTAG_OK, status, error.message, __FILE__, __LINE__)) {
+        const picotag_preprocess *p = picotag_model_preprocess(model);
+        CHECK_EQ(1, (int)p->view_flip);
+        CHECK_EQ(3, (int)p->view_grid);
+        CHECK_EQ(500, (int)p->view_crop_permille);
+        CHECK_EQ(20, picotag_image_view_count(p));
+    }
+    picotag_model_free(model);
+    tm_file_free(&file);
 }
 
 /* ---- STRINGS ----------------------------------------------------------- */
@@ -907,6 +956,7 @@ int main(void) {
     RUN_TEST(overlapping_sections_are_rejected);
     RUN_TEST(non_zero_padding_is_rejected);
     RUN_TEST(preprocess_fields_are_validated);
+    RUN_TEST(preprocess_views_are_checked);
     RUN_TEST(strings_must_end_with_nul);
     RUN_TEST(tensor_descriptors_are_validated);
     RUN_TEST(unreferenced_tensor_is_rejected);

@@ -115,6 +115,58 @@ static void runner_logits_depend_on_the_image(void) {
     tm_destroy(description);
 }
 
+/* Returns floor(numerator / denominator) for denominator > 0, computed
+ * differently from the runner's version. */
+static int64_t floored_quotient(int64_t numerator, int64_t denominator) {
+    int64_t quotient = numerator / denominator;
+    if (quotient * denominator > numerator) {
+        quotient--;
+    }
+    return quotient;
+}
+
+/* picotag_runner_run_views: the per-class mean of the views' logits,
+ * rounded half up, and picotag_runner_run for one view. */
+static void runner_averages_views(void) {
+    test_model *description = tm_mini_resnet(3);
+    picotag_model *model = load_test_model(description, "runner-test.ptm");
+    picotag_runner *runner = NULL;
+    CHECK_STATUS(PICOTAG_OK, picotag_runner_create(model, 32, 32, NULL, &runner, NULL), "");
+
+    enum { VIEWS = 3, CLASSES = 5, VIEW_BYTES = 32 * 32 * 3 };
+    uint8_t *views = malloc(VIEWS * VIEW_BYTES);
+    int32_t single[VIEWS][CLASSES];
+    for (int v = 0; v < VIEWS; v++) {
+        uint8_t *image = random_image(32, 32, 10 + (uint32_t)v, IMAGE_STREAM);
+        memcpy(views + v * VIEW_BYTES, image, VIEW_BYTES);
+        free(image);
+        CHECK_STATUS(PICOTAG_OK, picotag_runner_run(runner, views + v * VIEW_BYTES, single[v], NULL), "");
+    }
+
+    for (int count = 1; count <= VIEWS; count++) {
+        int32_t mean[CLASSES];
+        picotag_error error;
+        CHECK_STATUS(PICOTAG_OK, picotag_runner_run_views(runner, views, count, mean, &error),
+                     error.message);
+        for (int c = 0; c < CLASSES; c++) {
+            int64_t sum = 0;
+            for (int v = 0; v < count; v++) {
+                sum += single[v][c];
+            }
+            CHECK_EQ(floored_quotient(2 * sum + count, 2 * (int64_t)count), (int64_t)mean[c]);
+        }
+    }
+
+    int32_t unused[CLASSES];
+    picotag_error error;
+    CHECK_STATUS(PICOTAG_ERROR_INVALID_ARGUMENT, picotag_runner_run_views(runner, views, 0, unused, &error),
+                 error.message);
+    free(views);
+    picotag_runner_free(runner);
+    picotag_model_free(model);
+    tm_destroy(description);
+}
+
 static void runner_shared_plan_uses_less_scratch(void) {
     test_model *description = tm_mini_resnet(2);
     picotag_model *model = load_test_model(description, "runner-test.ptm");
@@ -366,6 +418,7 @@ int main(void) {
     RUN_TEST(runner_matches_naive_network_on_mini_resnet);
     RUN_TEST(runner_matches_naive_network_on_tiny_model);
     RUN_TEST(runner_logits_depend_on_the_image);
+    RUN_TEST(runner_averages_views);
     RUN_TEST(runner_shared_plan_uses_less_scratch);
     RUN_TEST(runner_value_rejects_bad_requests);
     RUN_TEST(runner_create_rejects_invalid_arguments);

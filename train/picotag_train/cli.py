@@ -28,8 +28,6 @@ from .data import (
     MultiLabelDataset,
     eval_dataset,
     eval_transform,
-    load_image,
-    preprocess_image,
     random_batches,
     read_labels,
     train_transform,
@@ -39,6 +37,7 @@ from .distill import BoxViewDataset, FeatureDistillation, feature_distillation_l
 from .export import default_preprocess, export_model, probability_to_logit
 from .losses import make_loss
 from .modelfile import ModelFormatError, read_model
+from .preprocess import load_rgb8_pil, mean_logits, preprocess_views_rgb8
 from .qat import QResNet
 from .resnet import IMAGENET_MEAN, IMAGENET_STD, ResNet
 from .thresholds import TEACHER_CUT, f1_optimal_thresholds
@@ -108,6 +107,28 @@ def add_meta_options(parser):
     parser.add_argument("--metrics", help="META metrics, e.g. 'coco-eval mAP 41.2 (C engine)'")
     parser.add_argument("--description", help="META description")
     parser.add_argument("--created", help="META created, ISO 8601 date (default: today)")
+    add_view_options(parser)
+
+
+def add_view_options(parser):
+    parser.add_argument("--view-flip", action="store_true",
+                        help="test-time views: also run the mirror image of each view (docs/PREPROCESSING.md)")
+    parser.add_argument("--view-grid", type=int, default=0,
+                        help="test-time views: a grid of N x N crops besides the whole photo (0 to 4)")
+    parser.add_argument("--view-crop", type=float, default=0.0,
+                        help="side of each grid crop as a fraction of the whole view's (0.1 to 0.999)")
+
+
+def view_fields(args):
+    """Return the PREPROCESS view fields that --view-flip, --view-grid and --view-crop request."""
+    if not 0 <= args.view_grid <= 4:
+        raise SystemExit(f"error: --view-grid must be 0 to 4, got {args.view_grid}")
+    permille = int(round(args.view_crop * 1000)) if args.view_grid else 0
+    if args.view_grid and not 100 <= permille <= 999:
+        raise SystemExit(f"error: --view-grid needs --view-crop from 0.1 to 0.999, got {args.view_crop}")
+    if not args.view_grid and args.view_crop:
+        raise SystemExit("error: --view-crop needs --view-grid")
+    return {"view_flip": int(args.view_flip), "view_grid": args.view_grid, "view_crop_permille": permille}
 
 
 def make_training_set(args, preprocess, class_names=None):
@@ -338,6 +359,7 @@ def write_ptm(args, qmodel, preprocess, class_names, previous_provenance, quanti
     for key in ("trained_on", "teacher", "metrics", "description", "created"):
         if getattr(args, key, None):
             meta[key] = getattr(args, key)
+    preprocess = {**preprocess, **view_fields(args)}
     try:
         model = export_model(args.out, qmodel, preprocess=preprocess, labels=labels,
                              thresholds=real_thresholds(args, names), meta=meta, quantization=quantization)
@@ -377,6 +399,8 @@ def cmd_evaluate(args):
     if args.model:
         model_file = read_model(args.model)
         preprocess = vars(model_file.preprocess)
+        if args.view_flip or args.view_grid:
+            raise SystemExit("error: --view-* options apply to --checkpoint only, because a model file stores its own test-time views")
         runner = None
         if args.backend == "engine":
             from .engine import Engine
@@ -386,8 +410,11 @@ def cmd_evaluate(args):
         scales = np.array([label.logit_scale for label in model_file.labels], dtype=np.float64)
         scores = []
         for index, name in enumerate(files):
-            image = preprocess_image(load_image(f"{args.images}/{name}"), preprocess)
-            logits = runner.run(image) if runner else intref.run(model_file, image).logits
+            views = preprocess_views_rgb8(load_rgb8_pil(f"{args.images}/{name}"), preprocess)
+            if runner:
+                logits = runner.run_views(views)
+            else:
+                logits = mean_logits([intref.run(model_file, view).logits for view in views])
             scores.append(1.0 / (1.0 + np.exp(-logits.astype(np.float64) * scales)))
             if (index + 1) % 20 == 0:
                 log.info("%d/%d images", index + 1, len(files))
@@ -396,7 +423,7 @@ def cmd_evaluate(args):
         model, checkpoint = load_checkpoint(args.checkpoint)
         if isinstance(model, QResNet):
             model.freeze_bn(True)
-        dataset = eval_dataset(files, targets, args.images, checkpoint["preprocess"])
+        dataset = eval_dataset(files, targets, args.images, {**checkpoint["preprocess"], **view_fields(args)})
         scores, _ = predict(model, DataLoader(dataset, batch_size=16))
     print(format_metrics(summarize(scores, targets, args.threshold)))
 
@@ -408,7 +435,7 @@ def cmd_thresholds(args):
     files, teacher, names = read_labels(args.labels_file, checkpoint.get("labels"))
     order = np.random.default_rng(args.seed).permutation(len(files))[: args.limit]
     files, teacher = [files[i] for i in order], teacher[order]
-    dataset = eval_dataset(files, teacher, args.images, checkpoint["preprocess"])
+    dataset = eval_dataset(files, teacher, args.images, {**checkpoint["preprocess"], **view_fields(args)})
     scores, _ = predict(model, DataLoader(dataset, batch_size=64))
     thresholds, positives = f1_optimal_thresholds(scores, teacher, args.default, args.min_positives,
                                                   teacher_cut=args.teacher_cut)
@@ -561,6 +588,7 @@ def build_parser():
     p.add_argument("--teacher-cut", type=float, default=TEACHER_CUT,
                    help="teacher score from which a photo counts as showing the class")
     p.add_argument("--out", required=True, help="CSV to write: class,probability (read by export --thresholds-file)")
+    add_view_options(p)
     add_common_options(p)
     p.set_defaults(run=cmd_thresholds)
 
@@ -574,6 +602,7 @@ def build_parser():
     p.add_argument("--images", required=True)
     p.add_argument("--limit", type=int, help="use only the first N photos")
     p.add_argument("--threshold", type=float, default=0.5, help="probability threshold for CP/CR/CF1/OP/OR/OF1")
+    add_view_options(p)
     add_common_options(p)
     p.set_defaults(run=cmd_evaluate)
 

@@ -25,7 +25,7 @@ from torch.utils.data import Dataset
 from torchvision import transforms
 
 from .coco_labels import COCO80_NAMES
-from .preprocess import load_rgb8_pil, preprocess_rgb8
+from .preprocess import load_rgb8_pil, preprocess_rgb8, preprocess_views_rgb8, view_count
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +192,30 @@ class LibraryPreprocessedDataset(Dataset):
         return len(self.files)
 
     def __getitem__(self, index):
-        array, _ = self.library.load_preprocessed(self.image_root / self.files[index], self.preprocess)
-        return to_tensor(array), self.targets[index]
+        path = self.image_root / self.files[index]
+        if view_count(self.preprocess) == 1:
+            array, _ = self.library.load_preprocessed(path, self.preprocess)
+            return to_tensor(array), self.targets[index]
+        views, _ = self.library.load_views(path, self.preprocess)
+        return torch.stack([to_tensor(view) for view in views]), self.targets[index]
+
+
+class ViewsDataset(Dataset):
+    """(views tensor (N, 3, H, W), target tensor) pairs: the test-time views
+    of a PREPROCESS record, from PIL decoding and the NumPy resize."""
+
+    def __init__(self, files, targets, image_root, preprocess):
+        self.files = list(files)
+        self.targets = torch.as_tensor(targets, dtype=torch.float32)
+        self.image_root = Path(image_root)
+        self.preprocess = dict(preprocess)
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, index):
+        views = preprocess_views_rgb8(load_rgb8_pil(self.image_root / self.files[index]), self.preprocess)
+        return torch.stack([to_tensor(view) for view in views]), self.targets[index]
 
 
 def eval_dataset(files, targets, image_root, preprocess):
@@ -207,6 +229,8 @@ def eval_dataset(files, targets, image_root, preprocess):
         library = ImageLibrary()
     except FileNotFoundError as error:
         log.warning("%s; evaluating with PIL decoding instead of the C image path", error)
+        if view_count(preprocess) > 1:
+            return ViewsDataset(files, targets, image_root, preprocess)
         return MultiLabelDataset(files, targets, image_root, eval_transform(preprocess))
     return LibraryPreprocessedDataset(files, targets, image_root, preprocess, library)
 

@@ -57,6 +57,9 @@ class _Preprocess(ctypes.Structure):
         ("zero_point", ctypes.c_uint8 * 3),
         ("mean", ctypes.c_float * 3),
         ("std", ctypes.c_float * 3),
+        ("view_flip", ctypes.c_uint32),
+        ("view_grid", ctypes.c_uint32),
+        ("view_crop_permille", ctypes.c_uint32),
     ]
 
 
@@ -110,6 +113,10 @@ class Engine:
         self.runner_run = _bind(
             lib, "picotag_runner_run", ctypes.c_int,
             [p, ctypes.POINTER(ctypes.c_uint8), ctypes.POINTER(ctypes.c_int32), ctypes.POINTER(_Error)],
+        )
+        self.runner_run_views = _bind(
+            lib, "picotag_runner_run_views", ctypes.c_int,
+            [p, ctypes.POINTER(ctypes.c_uint8), ctypes.c_int, ctypes.POINTER(ctypes.c_int32), ctypes.POINTER(_Error)],
         )
         self.runner_value = _bind(
             lib, "picotag_runner_value", ctypes.c_int,
@@ -218,6 +225,24 @@ class EngineRunner(_Handle):
         status = self.engine.runner_run(
             self.handle,
             image.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)),
+            logits.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+            ctypes.byref(error),
+        )
+        if status != PICOTAG_OK:
+            raise EngineError(status, error.message.decode("utf-8", "replace"))
+        return logits
+
+    def run_views(self, views):
+        """Run on uint8 (N, H, W, 3) views; return the rounded mean of their int32 logits."""
+        views = np.ascontiguousarray(views, dtype=np.uint8)
+        if views.ndim != 4 or views.shape[1:] != (self.height, self.width, 3):
+            raise ValueError(f"views shape {views.shape}, runner planned for (N, {self.height}, {self.width}, 3)")
+        logits = np.zeros(self.model.class_count(), dtype=np.int32)
+        error = _Error()
+        status = self.engine.runner_run_views(
+            self.handle,
+            views.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)),
+            views.shape[0],
             logits.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
             ctypes.byref(error),
         )

@@ -256,6 +256,9 @@ def build_model_file(
         zero_point=tuple(qmodel.zero_points),
         mean=tuple(config["mean"]),
         std=tuple(config["std"]),
+        view_flip=preprocess.get("view_flip", 0),
+        view_grid=preprocess.get("view_grid", 0),
+        view_crop_permille=preprocess.get("view_crop_permille", 0),
     )
 
     all_meta = {

@@ -66,7 +66,10 @@ CHANNEL_ORDER_RGB = 1
 
 _HEADER = struct.Struct("<8sIIQIIQ24s")
 _SECTION = struct.Struct("<IIQQ")
-_PREPROCESS = struct.Struct("<6I4B3f3f12s")
+_PREPROCESS = struct.Struct("<6I4B3f3f2BH8s")
+MAX_VIEW_GRID = 4
+MIN_VIEW_CROP_PERMILLE = 100
+MAX_VIEW_CROP_PERMILLE = 999
 _VALUE = struct.Struct("<IIfI")
 _OP = struct.Struct("<32I")
 _TENSOR = struct.Struct("<II4IQQ8s")
@@ -89,6 +92,10 @@ class Preprocess:
     zero_point: Tuple[int, int, int]
     mean: Tuple[float, float, float]
     std: Tuple[float, float, float]
+    # Test-time views (docs/PREPROCESSING.md#test-time-views). All zero means one view.
+    view_flip: int = 0
+    view_grid: int = 0
+    view_crop_permille: int = 0
 
 
 @dataclass
@@ -189,6 +196,19 @@ def validate_preprocess(pre):
         expected = int(math.floor(255.0 * mean + 0.5))
         if pre.zero_point[c] != expected:
             _fail(f"PREPROCESS: zero_point[{c}] = {pre.zero_point[c]}, expected round(255 * mean) = {expected}")
+    validate_views(pre)
+
+
+def validate_views(pre):
+    if pre.view_flip not in (0, 1):
+        _fail(f"PREPROCESS: view_flip {pre.view_flip} is unknown (0 or 1)")
+    if not 0 <= pre.view_grid <= MAX_VIEW_GRID:
+        _fail(f"PREPROCESS: view_grid {pre.view_grid} is over {MAX_VIEW_GRID}")
+    if pre.view_grid == 0 and pre.view_crop_permille != 0:
+        _fail(f"PREPROCESS: view_crop_permille is {pre.view_crop_permille}, expected 0 without a view grid")
+    if pre.view_grid > 0 and not MIN_VIEW_CROP_PERMILLE <= pre.view_crop_permille <= MAX_VIEW_CROP_PERMILLE:
+        _fail(f"PREPROCESS: view_crop_permille {pre.view_crop_permille} is out of range "
+              f"({MIN_VIEW_CROP_PERMILLE} to {MAX_VIEW_CROP_PERMILLE})")
 
 
 def validate_values(values):
@@ -504,7 +524,7 @@ def encode_model(model):
     preprocess = _PREPROCESS.pack(
         pre.input_height, pre.input_width, pre.resize_mode, pre.resize_short, pre.interpolation,
         pre.channel_order, *[int(z) for z in pre.zero_point], 0, *[float(m) for m in pre.mean],
-        *[float(s) for s in pre.std], bytes(12),
+        *[float(s) for s in pre.std], int(pre.view_flip), int(pre.view_grid), int(pre.view_crop_permille), bytes(8),
     )
     values = b"".join(_VALUE.pack(v.dtype, v.channels, float(v.step), 0) for v in model.values)
     ops = b"".join(_encode_op(op) for op in model.ops)
@@ -709,9 +729,10 @@ def decode_model(blob):
     validate_values(values)
 
     raw = _PREPROCESS.unpack(sections[SECTION_PREPROCESS])
-    if raw[9] != 0 or any(raw[16]):
+    if raw[9] != 0 or any(raw[19]):
         _fail("PREPROCESS: reserved bytes are not zero")
-    preprocess = Preprocess(*raw[:6], zero_point=tuple(raw[6:9]), mean=tuple(raw[10:13]), std=tuple(raw[13:16]))
+    preprocess = Preprocess(*raw[:6], zero_point=tuple(raw[6:9]), mean=tuple(raw[10:13]), std=tuple(raw[13:16]),
+                            view_flip=raw[16], view_grid=raw[17], view_crop_permille=raw[18])
     validate_preprocess(preprocess)
 
     model = ModelFile(preprocess, values, _read_ops(sections[SECTION_OPS]), tensors, [], {})

@@ -52,6 +52,9 @@ class Preprocess:
     resize_short: int = 0
     interpolation: int = INTERPOLATION_ANTIALIASED_BILINEAR
     channel_order: int = CHANNEL_ORDER_RGB
+    view_flip: int = 0
+    view_grid: int = 0
+    view_crop_permille: int = 0
 
     @classmethod
     def from_record(cls, record):
@@ -64,6 +67,9 @@ class Preprocess:
             resize_short=int(get("resize_short", 0) or 0),
             interpolation=int(get("interpolation", INTERPOLATION_ANTIALIASED_BILINEAR)),
             channel_order=int(get("channel_order", CHANNEL_ORDER_RGB)),
+            view_flip=int(get("view_flip", 0) or 0),
+            view_grid=int(get("view_grid", 0) or 0),
+            view_crop_permille=int(get("view_crop_permille", 0) or 0),
         )
 
 
@@ -105,6 +111,45 @@ def plan_resize(source_height, source_width, preprocess):
         resized_w = target
         resized_h = (2 * source_height * target + source_width) // (2 * source_width)
     return ResizePlan(resized_h, resized_w, (resized_h - out_h) // 2, (resized_w - out_w) // 2, out_h, out_w)
+
+
+def view_count(preprocess):
+    """Return the network inputs per photo: (1 + view_grid^2) x (2 with view_flip, else 1)."""
+    preprocess = preprocess if isinstance(preprocess, Preprocess) else Preprocess.from_record(preprocess)
+    return (1 + preprocess.view_grid ** 2) * (2 if preprocess.view_flip else 1)
+
+
+def _zoom_length(length, permille):
+    """Return length * 1000 / permille, rounded half up."""
+    return (2 * length * 1000 + permille) // (2 * permille)
+
+
+def _crop_offset(first, span, size, index, grid, resized):
+    offset = first + ((span - size) // 2 if grid == 1 else (span - size) * index // (grid - 1))
+    return max(0, min(offset, resized - size))
+
+
+def plan_view(source_height, source_width, preprocess, view_index):
+    """Return (ResizePlan, mirrored) of ``picotag_image_plan_view``: view 0 is
+    the whole photo, then the grid crops row by row, each followed by its
+    mirror image when view_flip is set."""
+    preprocess = preprocess if isinstance(preprocess, Preprocess) else Preprocess.from_record(preprocess)
+    plan = plan_resize(source_height, source_width, preprocess)
+    if not 0 <= view_index < view_count(preprocess):
+        raise ValueError(f"view {view_index} does not exist (the record has {view_count(preprocess)})")
+    per_view = 2 if preprocess.view_flip else 1
+    mirrored = view_index % per_view == 1
+    crop = view_index // per_view - 1
+    if crop < 0:
+        return plan, mirrored
+    grid, permille = preprocess.view_grid, preprocess.view_crop_permille
+    resized_h = _zoom_length(plan.resized_height, permille)
+    resized_w = _zoom_length(plan.resized_width, permille)
+    top = _crop_offset(_zoom_length(plan.crop_top, permille), _zoom_length(plan.output_height, permille),
+                       plan.output_height, crop // grid, grid, resized_h)
+    left = _crop_offset(_zoom_length(plan.crop_left, permille), _zoom_length(plan.output_width, permille),
+                        plan.output_width, crop % grid, grid, resized_w)
+    return ResizePlan(resized_h, resized_w, top, left, plan.output_height, plan.output_width), mirrored
 
 
 def resize_filter(source_size, resized_size, offset, count):
@@ -199,6 +244,27 @@ def preprocess_rgb8(image, preprocess):
     )
 
 
+def preprocess_views_rgb8(image, preprocess):
+    """Return every test-time view of an upright uint8 (H, W, 3) photo, as
+    ``picotag_image_preprocess_views`` writes them: (views, height, width, 3)."""
+    image = np.asarray(image)
+    views = []
+    for index in range(view_count(preprocess)):
+        plan, mirrored = plan_view(image.shape[0], image.shape[1], preprocess, index)
+        view = resize_crop_rgb8(image, plan.resized_height, plan.resized_width, plan.crop_top, plan.crop_left,
+                                plan.output_height, plan.output_width)
+        views.append(view[:, ::-1] if mirrored else view)
+    return np.ascontiguousarray(np.stack(views))
+
+
+def mean_logits(view_logits):
+    """Return the integer mean of ``picotag_runner_run_views``: per class,
+    floor((2 * sum + n) / (2 * n)) over the n views (axis 0)."""
+    view_logits = np.asarray(view_logits, dtype=np.int64)
+    n = view_logits.shape[0]
+    return ((2 * view_logits.sum(axis=0) + n) // (2 * n)).astype(np.int32)
+
+
 def composite_over_white(rgba):
     """uint8 (H, W, 4) -> (H, W, 3): (c * a + 255 * (255 - a) + 127) // 255, as the C decoders do."""
     rgba = np.asarray(rgba).astype(np.int64)
@@ -287,7 +353,8 @@ class _Plan(ctypes.Structure):
 def _record(preprocess):
     preprocess = preprocess if isinstance(preprocess, Preprocess) else Preprocess.from_record(preprocess)
     record = _PreprocessRecord()
-    for name in ("input_height", "input_width", "resize_mode", "resize_short", "interpolation", "channel_order"):
+    for name in ("input_height", "input_width", "resize_mode", "resize_short", "interpolation", "channel_order",
+                 "view_flip", "view_grid", "view_crop_permille"):
         setattr(record, name, getattr(preprocess, name))
     return record
 
@@ -323,6 +390,15 @@ class ImageLibrary:
              ctypes.POINTER(ImageInfo), ctypes.POINTER(_Error)],
         )
 
+        self._plan_view = _bind(lib, "picotag_image_plan_view", ctypes.c_int,
+                                [ctypes.c_uint32, ctypes.c_uint32, ctypes.POINTER(_PreprocessRecord), ctypes.c_int,
+                                 ctypes.POINTER(_Plan), ctypes.POINTER(ctypes.c_int), ctypes.POINTER(_Error)])
+        self._load_views = _bind(
+            lib, "picotag_image_load_views", ctypes.c_int,
+            [ctypes.c_char_p, ctypes.POINTER(_PreprocessRecord), ctypes.POINTER(_Options), u8p,
+             ctypes.POINTER(ImageInfo), ctypes.POINTER(_Error)],
+        )
+
     @staticmethod
     def _pointer(array):
         return array.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8))
@@ -353,6 +429,15 @@ class ImageLibrary:
             raise ImageLibraryError(status, error.message.decode("utf-8", "replace"))
         return ResizePlan(plan.resized_height, plan.resized_width, plan.crop_top, plan.crop_left,
                           plan.output_height, plan.output_width)
+
+    def plan_view(self, source_height, source_width, preprocess, view_index):
+        plan, error, mirrored = _Plan(), _Error(), ctypes.c_int()
+        status = self._plan_view(source_height, source_width, ctypes.byref(_record(preprocess)), view_index,
+                                 ctypes.byref(plan), ctypes.byref(mirrored), ctypes.byref(error))
+        if status != 0:
+            raise ImageLibraryError(status, error.message.decode("utf-8", "replace"))
+        return ResizePlan(plan.resized_height, plan.resized_width, plan.crop_top, plan.crop_left,
+                          plan.output_height, plan.output_width), bool(mirrored.value)
 
     def _options(self, full_resolution, max_pixels):
         options = _Options()
@@ -385,6 +470,19 @@ class ImageLibrary:
         options = self._options(full_resolution, max_pixels)
         status = self._load_preprocessed(os.fsencode(path), ctypes.byref(_record(preprocess)), ctypes.byref(options),
                                          self._pointer(out), ctypes.byref(info), ctypes.byref(error))
+        if status != 0:
+            raise ImageLibraryError(status, error.message.decode("utf-8", "replace"), info.failure)
+        return out, info
+
+    def load_views(self, path, preprocess, full_resolution=False, max_pixels=0):
+        """Decode a photo and write every test-time view; returns
+        ((views, input_height, input_width, 3) array, ImageInfo)."""
+        preprocess = preprocess if isinstance(preprocess, Preprocess) else Preprocess.from_record(preprocess)
+        out = np.empty((view_count(preprocess), preprocess.input_height, preprocess.input_width, 3), dtype=np.uint8)
+        info, error = ImageInfo(), _Error()
+        options = self._options(full_resolution, max_pixels)
+        status = self._load_views(os.fsencode(path), ctypes.byref(_record(preprocess)), ctypes.byref(options),
+                                  self._pointer(out), ctypes.byref(info), ctypes.byref(error))
         if status != 0:
             raise ImageLibraryError(status, error.message.decode("utf-8", "replace"), info.failure)
         return out, info

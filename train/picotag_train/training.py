@@ -154,7 +154,13 @@ def predict(model, loader):
     model.eval()
     scores, targets = [], []
     for images, target in loader:
-        scores.append(torch.sigmoid(model(images)).numpy())
+        if images.dim() == 5:
+            # Test-time views (batch, views, 3, H, W): the mean of their logits.
+            batch, views = images.shape[:2]
+            logits = model(images.flatten(0, 1)).reshape(batch, views, -1).mean(dim=1)
+        else:
+            logits = model(images)
+        scores.append(torch.sigmoid(logits).numpy())
         targets.append(target.numpy())
     return np.concatenate(scores), np.concatenate(targets)
 

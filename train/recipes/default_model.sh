@@ -15,6 +15,12 @@
 #   SECOND_SHARE [1]        fraction of samples from the second teacher's views
 #   MOSAIC [0], JITTER [0]  train_fp32 --mosaic / --colour-jitter
 #   SEED [0]                random seed of the training stages
+#   CROP_MIN [0.3]          smallest random crop, as a fraction of the photo
+#                           area (train_fp32 and train_qat --crop-scale-min)
+#   VIEW_FLIP [0], VIEW_GRID [2], VIEW_CROP [0.7]
+#                           test-time views of the exported model (thresholds
+#                           and export --view-flip / --view-grid /
+#                           --view-crop); VIEW_GRID=0 for one view
 #   EXTRA [none]            output folder of train/recipes/extra_photos.py:
 #                           train and fine-tune on the shared photos plus its
 #                           new ones (calibration and thresholds keep using
@@ -69,7 +75,7 @@ teacher="YOLOX-Nano (Megvii, Apache-2.0), labels of each random view derived fro
 [ -z "${SECOND_TEACHER:-}" ] || teacher="$teacher; ImageNet MobileNetV2 (quantized, from google-coral/test_data, Apache-2.0) pooled features as a second teacher"
 common=(--train "$train_boxes" --train-images "$train_images"
         --val "$data/coco-eval/labels.csv" --val-images "$data/coco-eval"
-        --batch-size 64 --crop-scale-min 0.3 --threads "$threads" --workers 1 --loss "$loss" --seed "${SEED:-0}")
+        --batch-size 64 --crop-scale-min "${CROP_MIN:-0.3}" --threads "$threads" --workers 1 --loss "$loss" --seed "${SEED:-0}")
 
 [ -e "$out/fp32.pt" ] || time train train_fp32 "${common[@]}" --depth 18 --width "$width" --input-size "$size" \
   --resize-mode stretch --epochs "$epochs" --lr 0.1 --warmup-steps 200 --weight-decay 5e-5 "${average[@]}" "${second[@]}" "${augment[@]}" \
@@ -81,12 +87,22 @@ common=(--train "$train_boxes" --train-images "$train_images"
 [ -e "$out/ptq.pt" ] || time train calibrate --fp32 "$out/fp32.pt" --images "$data/train/images" --batches 16 \
   --batch-size 32 --threads "$threads" --out "$out/ptq.pt"
 
-[ -e "$out/thresholds.csv" ] || train thresholds --checkpoint "$out/qat.pt" --labels-file "$data/train/teacher_yolox_nano.csv" \
+views=()
+[ "${VIEW_FLIP:-0}" = 0 ] || views+=(--view-flip)
+[ "${VIEW_GRID:-2}" = 0 ] || views+=(--view-grid "${VIEW_GRID:-2}" --view-crop "${VIEW_CROP:-0.7}")
+
+# The FP32 model on coco-eval with the same views and the C library's
+# decoding, to compare with the int8 models below.
+[ -e "$out/fp32-eval.txt" ] || train evaluate --checkpoint "$out/fp32.pt" "${views[@]}" --threads "$threads" \
+  --labels-file "$data/coco-eval/labels.csv" --images "$data/coco-eval" > "$out/fp32-eval.txt"
+cat "$out/fp32-eval.txt"
+
+[ -e "$out/thresholds.csv" ] || train thresholds "${views[@]}" --checkpoint "$out/qat.pt" --labels-file "$data/train/teacher_yolox_nano.csv" \
   --images "$data/train/images" --threads "$threads" --out "$out/thresholds.csv"
 
 description="picotag default model: ResNet-18 at base width $width, ${size}x$size input, distilled from YOLOX-Nano"
 for kind in qat ptq; do
-  train export --checkpoint "$out/$kind.pt" --thresholds-file "$out/thresholds.csv" \
+  train export --checkpoint "$out/$kind.pt" --thresholds-file "$out/thresholds.csv" "${views[@]}" \
     --description "$description" --trained-on "$trained_on" --teacher "$teacher" --out "$out/$kind.ptm"
   "$repo/build/src/tools/picotag" eval --model "$out/$kind.ptm" --threads "$threads" --json \
     "$data/coco-eval/labels.csv" > "$out/$kind-eval.json"
@@ -100,7 +116,7 @@ for kind in qat ptq; do
   metrics=$(/usr/bin/python3 -c "import json, sys; j = json.load(open(sys.argv[1])); \
 print(f'coco-eval (158 COCO val2017 photos), C engine: mAP {100 * j[\"mAP\"]:.1f}, CF1 {100 * j[\"CF1\"]:.1f}, OF1 {100 * j[\"OF1\"]:.1f}')" \
     "$out/$kind-eval.json")
-  train export --checkpoint "$out/$kind.pt" --thresholds-file "$out/thresholds.csv" \
+  train export --checkpoint "$out/$kind.pt" --thresholds-file "$out/thresholds.csv" "${views[@]}" \
     --description "$description" --trained-on "$trained_on" --teacher "$teacher" \
     --metrics "$metrics" --out "$out/$kind.ptm"
 done

@@ -157,3 +157,49 @@ def test_train_fp32_resumes_from_checkpoint(dataset_dir, fp32_checkpoint, tmp_pa
           "--max-steps", "1", *COMMON, "--out", str(out)])
     model, _ = load_checkpoint(out)
     assert (model.depth, model.width, model.num_classes) == (18, 8, len(CLASSES))
+
+
+def test_export_views_then_evaluate(dataset_dir, fp32_checkpoint, tmp_path, capsys, engine):
+    from picotag_train.preprocess import ImageLibrary, mean_logits, preprocess_views_rgb8
+
+    ptq = tmp_path / "ptq.pt"
+    main(["calibrate", "--fp32", str(fp32_checkpoint), "--images", str(dataset_dir / "images"), "--batches", "1",
+          "--batch-size", "4", "--workers", "0", *COMMON, "--out", str(ptq)])
+    ptm = tmp_path / "views.ptm"
+    main(["export", "--checkpoint", str(ptq), "--view-flip", "--view-grid", "2", "--view-crop", "0.7",
+          "--out", str(ptm), *COMMON])
+    model_file = read_model(ptm)
+    pre = model_file.preprocess
+    assert (pre.view_flip, pre.view_grid, pre.view_crop_permille) == (1, 2, 700)
+
+    # The C path (decode, views, run_views) equals the integer reference
+    # averaged over the NumPy views; the photos are PNGs, so decoding agrees.
+    photo = dataset_dir / "images" / "002.png"
+    views, _ = ImageLibrary().load_views(photo, vars(pre))
+    assert views.shape == (10, 32, 32, 3)
+    assert np.array_equal(views, preprocess_views_rgb8(np.asarray(load_image(photo)), vars(pre)))
+    expected = mean_logits([intref.run(model_file, view).logits for view in views])
+    with engine.load(ptm) as loaded, loaded.runner(32, 32) as runner:
+        np.testing.assert_array_equal(runner.run_views(views), expected)
+
+    outputs = []
+    for backend in ("engine", "intref"):
+        main(["evaluate", "--model", str(ptm), "--backend", backend, "--labels-file", str(dataset_dir / "labels.csv"),
+              "--images", str(dataset_dir), "--limit", "6", *COMMON])
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    with pytest.raises(SystemExit, match="brings its own test-time views"):
+        main(["evaluate", "--model", str(ptm), "--view-flip", "--labels-file", str(dataset_dir / "labels.csv"),
+              "--images", str(dataset_dir), *COMMON])
+
+    main(["evaluate", "--checkpoint", str(ptq), "--view-grid", "2", "--view-crop", "0.7", "--labels-file",
+          str(dataset_dir / "labels.csv"), "--images", str(dataset_dir), "--limit", "6", *COMMON])
+    assert capsys.readouterr().out.startswith("mAP ")
+
+
+def test_view_options_checked(dataset_dir, fp32_checkpoint):
+    for options, message in [(["--view-grid", "2"], "needs --view-crop"), (["--view-crop", "0.5"], "needs --view-grid"),
+                             (["--view-grid", "5", "--view-crop", "0.5"], "0 to 4")]:
+        with pytest.raises(SystemExit, match=message):
+            main(["evaluate", "--checkpoint", str(fp32_checkpoint), *options, "--labels-file",
+                  str(dataset_dir / "labels.csv"), "--images", str(dataset_dir), *COMMON])

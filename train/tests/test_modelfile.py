@@ -93,6 +93,43 @@ def test_preprocess_record(model_file):
     assert pre.zero_point == (124, 116, 104)
 
 
+def test_views_round_trip_in_c(model_file, tmp_path):
+    with_views = copy.deepcopy(model_file)
+    with_views.preprocess.view_flip, with_views.preprocess.view_grid = 1, 2
+    with_views.preprocess.view_crop_permille = 700
+    blob = encode_model(with_views)
+    assert blob != encode_model(model_file)
+    pre = decode_model(blob).preprocess
+    assert pre.view_flip == 1
+    assert pre.view_grid == 2
+    assert pre.view_crop_permille == 700
+    try:
+        from picotag_train.engine import Engine
+
+        engine = Engine()
+    except FileNotFoundError as error:
+        pytest.skip(f"C engine not built: {error}")
+    path = tmp_path / "views.ptm"
+    path.write_bytes(blob)
+    with engine.load(path) as loaded:
+        record = loaded.preprocess()
+        assert record["view_flip"] == 1
+        assert record["view_grid"] == 2
+        assert record["view_crop_permille"] == 700
+
+
+@pytest.mark.parametrize("fields, pattern", [
+    ((2, 0, 0), "view_flip 2 is unknown"),
+    ((0, 5, 700), "view_grid 5 is over 4"),
+    ((0, 0, 700), "expected 0 without a view grid"),
+    ((0, 2, 99), "view_crop_permille 99 is out of range"),
+])
+def test_writer_rejects_bad_views(model_file, fields, pattern):
+    broken = copy.deepcopy(model_file)
+    broken.preprocess.view_flip, broken.preprocess.view_grid, broken.preprocess.view_crop_permille = fields
+    expect_invalid(broken, pattern)
+
+
 # ---- The writer rejects invalid models ------------------------------------
 
 

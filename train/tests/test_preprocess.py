@@ -191,3 +191,63 @@ def test_c_load_reports_failures(image_library, hard_inputs):
     with pytest.raises(P.ImageLibraryError) as raised:
         image_library.load(pillow / "hopper.jpg", max_pixels=100)
     assert raised.value.failure == 5  # PICOTAG_IMAGE_FAILURE_TOO_MANY_PIXELS
+
+
+VIEW_RECIPES = [
+    P.Preprocess(96, 96, 2, 0, view_flip=1, view_grid=2, view_crop_permille=700),
+    P.Preprocess(224, 224, 1, 256, view_grid=3, view_crop_permille=500),
+    P.Preprocess(160, 192, 1, 200, view_flip=1, view_grid=1, view_crop_permille=999),
+    P.Preprocess(100, 300, 2, 0, view_grid=4, view_crop_permille=100),
+    P.Preprocess(64, 64, 2, 0, view_flip=1),
+]
+
+
+def test_view_count():
+    assert [P.view_count(recipe) for recipe in VIEW_RECIPES] == [10, 10, 4, 17, 2]
+    assert P.view_count(P.Preprocess(96, 96, 2, 0)) == 1
+
+
+def test_plan_view_matches_c(image_library):
+    sizes = [(1, 1), (2, 3), (480, 640), (640, 480), (4000, 3000), (1, 100000), (999, 1001), (225, 225)]
+    for recipe in VIEW_RECIPES:
+        for height, width in sizes:
+            for index in range(P.view_count(recipe)):
+                expected = image_library.plan_view(height, width, recipe, index)
+                assert P.plan_view(height, width, recipe, index) == expected, (recipe, height, width, index)
+
+
+def test_view_plans_inside_photo():
+    recipe = VIEW_RECIPES[0]
+    plans = [P.plan_view(480, 640, recipe, index) for index in range(P.view_count(recipe))]
+    assert plans[0] == (P.plan_resize(480, 640, recipe), False)
+    assert [mirrored for _, mirrored in plans] == [False, True] * 5
+    # 96 / 0.7 = 137.14 -> 137; the 2 x 2 crops sit in the corners.
+    corners = {(plan.crop_top, plan.crop_left) for plan, _ in plans[2:]}
+    assert corners == {(0, 0), (0, 41), (41, 0), (41, 41)}
+    for plan, _ in plans:
+        assert 0 <= plan.crop_top <= plan.resized_height - plan.output_height
+        assert 0 <= plan.crop_left <= plan.resized_width - plan.output_width
+
+
+def test_views_match_c_lossless(image_library, tmp_path):
+    """C decoding + views equals Pillow + NumPy on a lossless photo, and its
+    first view equals picotag_image_load_preprocessed's single input."""
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, size=(181, 243, 3), dtype=np.uint8)
+    path = tmp_path / "noise.png"
+    Image.fromarray(pixels).save(path)
+    for recipe in VIEW_RECIPES:
+        views, _ = image_library.load_views(path, recipe)
+        expected = P.preprocess_views_rgb8(pixels, recipe)
+        assert np.array_equal(views, expected), recipe
+        single, _ = image_library.load_preprocessed(path, recipe)
+        assert np.array_equal(views[0], single)
+        if recipe.view_flip:
+            assert np.array_equal(views[1], views[0][:, ::-1])
+
+
+def test_mean_logits_rounds_half_up():
+    views = np.array([[1, -1, 2, -3], [2, -2, 2, 0]])
+    assert P.mean_logits(views).tolist() == [2, -1, 2, -1]  # 1.5 -> 2, -1.5 -> -1, -1.5 -> -1
