@@ -188,7 +188,7 @@ def test_export_views_then_evaluate(dataset_dir, fp32_checkpoint, tmp_path, caps
               "--images", str(dataset_dir), "--limit", "6", *COMMON])
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
-    with pytest.raises(SystemExit, match="brings its own test-time views"):
+    with pytest.raises(SystemExit, match="apply to --checkpoint only"):
         main(["evaluate", "--model", str(ptm), "--view-flip", "--labels-file", str(dataset_dir / "labels.csv"),
               "--images", str(dataset_dir), *COMMON])
 
