@@ -294,6 +294,86 @@ static void preprocess_applies_plan(void)
     free(image.pixels);
 }
 
+static void views_reject_invalid_fields(void)
+{
+    picotag_resize_plan plan;
+    picotag_error error;
+    int mirrored = 0;
+    picotag_preprocess flip = make_preprocess(32, 32, 2, 0);
+    flip.view_flip = 2;
+    CHECK_STATUS(PICOTAG_ERROR_INVALID_ARGUMENT,
+                 picotag_image_plan_view(100, 100, &flip, 0, &plan, &mirrored, &error),
+                 error.message);
+    CHECK_CONTAINS(error.message, "view_flip 2");
+
+    picotag_preprocess grid = make_preprocess(32, 32, 2, 0);
+    grid.view_grid = 2;
+    CHECK_STATUS(PICOTAG_ERROR_INVALID_ARGUMENT,
+                 picotag_image_plan_view(100, 100, &grid, 0, &plan, &mirrored, &error),
+                 error.message);
+    CHECK_CONTAINS(error.message, "view_crop_permille 0");
+
+    grid.view_crop_permille = 700;
+    CHECK_STATUS(PICOTAG_ERROR_INVALID_ARGUMENT,
+                 picotag_image_plan_view(100, 100, &grid, 5, &plan, &mirrored, &error),
+                 error.message);
+    CHECK_CONTAINS(error.message, "view 5 does not exist");
+    CHECK_EQ(5, picotag_image_view_count(&grid));
+    CHECK_EQ(0, picotag_image_view_count(NULL));
+}
+
+static void views_mirror_and_crop(void)
+{
+    /* Views of a hand-made image: view 0 is picotag_image_preprocess's
+     * output, view 1 its mirror, and the crop views follow their plans. */
+    uint32_t state = 5;
+    picotag_image image;
+    memset(&image, 0, sizeof image);
+    image.height = 90;
+    image.width = 120;
+    image.pixels = random_image(90, 120, &state);
+
+    picotag_preprocess preprocess = make_preprocess(32, 32, 1, 40);
+    preprocess.view_flip = 1;
+    preprocess.view_grid = 2;
+    preprocess.view_crop_permille = 600;
+    enum { VIEW_BYTES = 32 * 32 * 3, VIEWS = 10 };
+    CHECK_EQ(VIEWS, picotag_image_view_count(&preprocess));
+    uint8_t *views = malloc(VIEWS * VIEW_BYTES);
+    picotag_error error;
+    CHECK_STATUS(PICOTAG_OK, picotag_image_preprocess_views(&image, &preprocess, views, &error),
+                 error.message);
+
+    uint8_t whole[VIEW_BYTES];
+    CHECK_STATUS(PICOTAG_OK, picotag_image_preprocess(&image, &preprocess, whole, &error),
+                 error.message);
+    CHECK_EQ(0, memcmp(whole, views, VIEW_BYTES));
+    for (int y = 0; y < 32; y++) {
+        for (int x = 0; x < 32; x++) {
+            const uint8_t *left = views + (y * 32 + x) * 3;
+            const uint8_t *right = views + VIEW_BYTES + (y * 32 + 31 - x) * 3;
+            CHECK_EQ(0, memcmp(left, right, 3));
+        }
+    }
+
+    for (int view = 2; view < VIEWS; view += 2) {
+        picotag_resize_plan plan;
+        int mirrored = -1;
+        CHECK_STATUS(PICOTAG_OK,
+                     picotag_image_plan_view(90, 120, &preprocess, view, &plan, &mirrored, &error),
+                     error.message);
+        CHECK_EQ(0, mirrored);
+        uint8_t expected[VIEW_BYTES];
+        CHECK_STATUS(PICOTAG_OK,
+                     picotag_image_resize_crop_rgb8(image.pixels, 90, 120, plan.resized_height,
+                                                    plan.resized_width, plan.crop_top,
+                                                    plan.crop_left, expected, 32, 32), "");
+        CHECK_EQ(0, memcmp(expected, views + view * VIEW_BYTES, VIEW_BYTES));
+    }
+    free(views);
+    free(image.pixels);
+}
+
 int main(void)
 {
     RUN_TEST(resize_same_size_is_identity);
@@ -309,5 +389,7 @@ int main(void)
     RUN_TEST(plan_stretch_ignores_aspect);
     RUN_TEST(plan_rejects_invalid_records);
     RUN_TEST(preprocess_applies_plan);
+    RUN_TEST(views_reject_invalid_fields);
+    RUN_TEST(views_mirror_and_crop);
     return test_summary();
 }
