@@ -36,8 +36,8 @@ from .data import (
 from .distill import BoxViewDataset, FeatureDistillation, feature_distillation_loss, load_teacher_boxes
 from .export import default_preprocess, export_model, probability_to_logit
 from .losses import make_loss
-from .modelfile import ModelFormatError, read_model
-from .preprocess import load_rgb8_pil, mean_logits, preprocess_views_rgb8
+from .modelfile import ModelFormatError, read_model, write_model
+from .preprocess import load_rgb8_pil, mean_logits, preprocess_views_rgb8, view_count
 from .qat import QResNet
 from .resnet import IMAGENET_MEAN, IMAGENET_STD, ResNet
 from .thresholds import TEACHER_CUT, f1_optimal_thresholds
@@ -379,6 +379,17 @@ def cmd_export(args):
               checkpoint.get("provenance"), quantization)
 
 
+def cmd_set_views(args):
+    model = read_model(args.model)
+    for name, value in view_fields(args).items():
+        setattr(model.preprocess, name, value)
+    try:
+        write_model(args.out, model)
+    except ModelFormatError as error:
+        raise SystemExit(f"error: cannot write {args.out}: {error}")
+    log.info("wrote %s with %d test-time views per photo", args.out, view_count(vars(model.preprocess)))
+
+
 def cmd_convert(args):
     try:
         float_model = load_torchvision_resnet(args.torchvision, mean=args.mean, std=args.std)
@@ -565,6 +576,13 @@ def build_parser():
     add_meta_options(p)
     add_common_options(p)
     p.set_defaults(run=cmd_export)
+
+    p = commands.add_parser("set_views", help="copy a model file with other test-time views (the network is unchanged)")
+    p.add_argument("--model", required=True, help=".ptm model file to read")
+    p.add_argument("--out", required=True, help=".ptm file to write")
+    add_view_options(p)
+    add_common_options(p)
+    p.set_defaults(run=cmd_set_views)
 
     p = commands.add_parser("convert", help="torchvision ResNet checkpoint -> calibrated picotag model file")
     p.add_argument("--torchvision", required=True, help="state_dict of torchvision.models.resnet18/34/50")

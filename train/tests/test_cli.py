@@ -192,6 +192,13 @@ def test_export_views_then_evaluate(dataset_dir, fp32_checkpoint, tmp_path, caps
         main(["evaluate", "--model", str(ptm), "--view-flip", "--labels-file", str(dataset_dir / "labels.csv"),
               "--images", str(dataset_dir), *COMMON])
 
+    one_view = tmp_path / "one-view.ptm"
+    main(["set_views", "--model", str(ptm), "--out", str(one_view), *COMMON])
+    copied = read_model(one_view)
+    assert copied.preprocess.view_grid == 0
+    assert copied.preprocess.view_flip == 0
+    assert all(np.array_equal(a, b) for a, b in zip(copied.tensors, model_file.tensors))
+
     main(["evaluate", "--checkpoint", str(ptq), "--view-grid", "2", "--view-crop", "0.7", "--labels-file",
           str(dataset_dir / "labels.csv"), "--images", str(dataset_dir), "--limit", "6", *COMMON])
     assert capsys.readouterr().out.startswith("mAP ")
