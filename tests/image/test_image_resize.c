@@ -268,16 +268,23 @@ static void plan_rejects_invalid_records(void)
                  picotag_image_plan_resize(100, 100, &nearest, &plan, &error), error.message);
 }
 
-static void preprocess_applies_plan(void)
+/* Returns a decoded-image struct of 90 x 120 random pixels. */
+static picotag_image hand_made_image(uint32_t seed)
 {
-    /* picotag_image_preprocess on a hand-made image equals the plan's
-     * resize-and-crop done with the public resize function. */
-    uint32_t state = 3;
+    uint32_t state = seed;
     picotag_image image;
     memset(&image, 0, sizeof image);
     image.height = 90;
     image.width = 120;
     image.pixels = random_image(90, 120, &state);
+    return image;
+}
+
+static void preprocess_applies_plan(void)
+{
+    /* picotag_image_preprocess on a hand-made image equals the plan's
+     * resize-and-crop done with the public resize function. */
+    picotag_image image = hand_made_image(3);
 
     picotag_preprocess preprocess = make_preprocess(32, 32, 1, 40);
     picotag_resize_plan plan;
@@ -326,12 +333,7 @@ static void views_mirror_and_crop(void)
 {
     /* Views of a hand-made image: view 0 is picotag_image_preprocess's
      * output, view 1 its mirror, and the crop views follow their plans. */
-    uint32_t state = 5;
-    picotag_image image;
-    memset(&image, 0, sizeof image);
-    image.height = 90;
-    image.width = 120;
-    image.pixels = random_image(90, 120, &state);
+    picotag_image image = hand_made_image(5);
 
     picotag_preprocess preprocess = make_preprocess(32, 32, 1, 40);
     preprocess.view_flip = 1;
