@@ -134,7 +134,7 @@ static int measure_stages(const bench_options *options, decode_path path)
     }
 
     const int samples = options->photo_count * options->repeat;
-    const int views = picotag_image_view_count(preprocess);
+    const int views = picotag_preprocess_view_count(preprocess);
     uint8_t *rgb = malloc((size_t)views * (size_t)height * (size_t)width * 3);
     int32_t *logits = malloc((size_t)picotag_model_class_count(model) * sizeof *logits);
     double *decode_ms = malloc((size_t)samples * sizeof *decode_ms);

@@ -123,6 +123,11 @@ PICOTAG_API int picotag_model_class_count(const picotag_model *model);
 PICOTAG_API const picotag_label *picotag_model_label(const picotag_model *model, int class_index);
 PICOTAG_API const picotag_preprocess *picotag_model_preprocess(const picotag_model *model);
 
+/* Returns the number of network inputs that `preprocess` requests per photo:
+ * (1 + view_grid^2) x (2 with view_flip, else 1); 1 for a model without
+ * test-time views, 0 for a NULL pointer. */
+PICOTAG_API int picotag_preprocess_view_count(const picotag_preprocess *preprocess);
+
 /* Provenance: the META value for `key`, or NULL. */
 PICOTAG_API const char *picotag_model_meta(const picotag_model *model, const char *key);
 PICOTAG_API int picotag_model_meta_count(const picotag_model *model);

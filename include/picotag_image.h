@@ -164,12 +164,7 @@ PICOTAG_API picotag_status picotag_image_load_preprocessed(const char *path,
                                                            uint8_t *out, picotag_image_info *info,
                                                            picotag_error *error);
 
-/* Returns the number of network inputs that `preprocess` requests per photo:
- * (1 + view_grid^2) x (2 with view_flip, else 1); 1 for a model without
- * test-time views, 0 for a NULL pointer. */
-PICOTAG_API int picotag_image_view_count(const picotag_preprocess *preprocess);
-
-/* Plans view `view_index` (0 to picotag_image_view_count - 1) for a source
+/* Plans view `view_index` (0 to picotag_preprocess_view_count - 1) for a source
  * of the given size. View 0 is the plan of picotag_image_plan_resize, and
  * the crops follow row by row. With view_flip each view is followed by its
  * mirror image, for which *mirrored is set to 1 (else 0). The arithmetic is
@@ -180,7 +175,7 @@ PICOTAG_API picotag_status picotag_image_plan_view(uint32_t source_height, uint3
                                                    int *mirrored, picotag_error *error);
 
 /* Writes every view of a decoded image, one after another, into `out`:
- * picotag_image_view_count(preprocess) x input_height x input_width x 3
+ * picotag_preprocess_view_count(preprocess) x input_height x input_width x 3
  * bytes. The first view equals what picotag_image_preprocess writes. */
 PICOTAG_API picotag_status picotag_image_preprocess_views(const picotag_image *image,
                                                           const picotag_preprocess *preprocess,

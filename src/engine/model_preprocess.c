@@ -157,3 +157,11 @@ picotag_status model_validate_preprocess(picotag_model *model, picotag_error *er
     }
     return PICOTAG_OK;
 }
+
+int picotag_preprocess_view_count(const picotag_preprocess *preprocess) {
+    if (preprocess == NULL || preprocess->view_flip > 1 || preprocess->view_grid > MODEL_MAX_VIEW_GRID) {
+        return 0;
+    }
+    const int grid = (int)preprocess->view_grid;
+    return (1 + grid * grid) * (preprocess->view_flip ? 2 : 1);
+}

@@ -68,7 +68,7 @@ static void *run_worker(void *argument) {
         if (status == PICOTAG_OK) {
             picotag_error run_error;
             status = picotag_runner_run_views(self->runner, self->input,
-                                              picotag_image_view_count(preprocess), row, &run_error);
+                                              picotag_preprocess_view_count(preprocess), row, &run_error);
             if (status != PICOTAG_OK) {
                 picotag_error_set(&error, status, "%s: %s", work->paths[photo], run_error.message);
             }
@@ -95,7 +95,7 @@ static void free_workers(worker *workers, int count) {
 static picotag_status create_workers(shared_work *work, int count, worker **created,
                                      picotag_error *error) {
     const picotag_preprocess *preprocess = picotag_model_preprocess(work->model);
-    const size_t input_bytes = (size_t)picotag_image_view_count(preprocess) *
+    const size_t input_bytes = (size_t)picotag_preprocess_view_count(preprocess) *
                                preprocess->input_height * preprocess->input_width * 3;
     worker *workers = calloc((size_t)count, sizeof(*workers));
     if (workers == NULL) {

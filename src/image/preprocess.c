@@ -130,14 +130,6 @@ picotag_status picotag_image_plan_resize(uint32_t source_height, uint32_t source
     return PICOTAG_OK;
 }
 
-int picotag_image_view_count(const picotag_preprocess *preprocess)
-{
-    if (!preprocess || preprocess->view_flip > 1 || preprocess->view_grid > MAX_VIEW_GRID)
-        return 0;
-    const int grid = (int)preprocess->view_grid;
-    return (1 + grid * grid) * (preprocess->view_flip ? 2 : 1);
-}
-
 /* Returns the offset of crop `index` of `grid` along one axis. The crops of
  * `size` spread evenly over the magnified whole view [first, first + span),
  * or sit in its centre for a grid of 1, and end inside the magnified image. */
@@ -159,7 +151,7 @@ picotag_status picotag_image_plan_view(uint32_t source_height, uint32_t source_w
         picotag_image_plan_resize(source_height, source_width, preprocess, plan, error);
     if (status != PICOTAG_OK)
         return status;
-    const int count = picotag_image_view_count(preprocess);
+    const int count = picotag_preprocess_view_count(preprocess);
     if (view_index < 0 || view_index >= count || !mirrored)
         return image_fail("view plan", PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, NULL, error,
                           "view %d does not exist (the record has %d), or mirrored is NULL",
@@ -308,7 +300,7 @@ picotag_status picotag_image_preprocess_views(const picotag_image *image,
     picotag_status status = validate_preprocess(preprocess, error);
     if (status != PICOTAG_OK)
         return status;
-    return preprocess_views(image, preprocess, picotag_image_view_count(preprocess), out, error);
+    return preprocess_views(image, preprocess, picotag_preprocess_view_count(preprocess), out, error);
 }
 
 /* Loads a photo and writes its first `view_count` views into `out`. A
@@ -329,7 +321,7 @@ static picotag_status load_views(const char *path, const picotag_preprocess *pre
         return image_fail(path, PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, info, error,
                           "the output pointer is NULL");
     if (view_count < 0)
-        view_count = picotag_image_view_count(preprocess);
+        view_count = picotag_preprocess_view_count(preprocess);
 
     picotag_image_options load_options;
     memset(&load_options, 0, sizeof load_options);

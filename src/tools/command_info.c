@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "picotag.h"
-#include "picotag_image.h"
 #include "tools/commands.h"
 #include "tools/tool_model.h"
 
@@ -50,7 +49,7 @@ static void print_model(const char *path, const char *sha256, const picotag_mode
         printf(" (short side %u pixels)", (unsigned)pre->resize_short);
     }
     printf(", antialiased bilinear\n");
-    const int views = picotag_image_view_count(pre);
+    const int views = picotag_preprocess_view_count(pre);
     printf("views            %d per photo: the whole photo", views);
     if (pre->view_grid > 0) {
         printf(", %u x %u crops of %u.%03u of its side", (unsigned)pre->view_grid,

@@ -20,7 +20,7 @@ picotag_status tagging_worker_init(tagging_worker *worker, const tool_model *mod
     if (status != PICOTAG_OK) {
         return status;
     }
-    worker->views = picotag_image_view_count(preprocess);
+    worker->views = picotag_preprocess_view_count(preprocess);
     worker->rgb = malloc((size_t)worker->views * preprocess->input_height *
                          preprocess->input_width * 3);
     worker->logits = malloc((size_t)classes * sizeof(*worker->logits));

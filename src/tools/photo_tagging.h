@@ -44,7 +44,7 @@ typedef struct tagging_setup {
 typedef struct tagging_worker {
     picotag_runner *runner;
     uint8_t *rgb;                   /* every view: views x input height x width x 3 bytes */
-    int views;                      /* picotag_image_view_count of the model */
+    int views;                      /* picotag_preprocess_view_count of the model */
     int32_t *logits;                /* one per class */
     picotag_tagger_tag *selected;   /* one per class */
 } tagging_worker;

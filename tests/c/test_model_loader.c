@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "picotag.h"
-#include "picotag_image.h"
 #include "test_check.h"
 #include "test_model_writer.h"
 
@@ -406,7 +405,7 @@ static void preprocess_views_are_checked(void) {
         CHECK_EQ(1, (int)p->view_flip);
         CHECK_EQ(3, (int)p->view_grid);
         CHECK_EQ(500, (int)p->view_crop_permille);
-        CHECK_EQ(20, picotag_image_view_count(p));
+        CHECK_EQ(20, picotag_preprocess_view_count(p));
     }
     picotag_model_free(model);
     tm_file_free(&file);

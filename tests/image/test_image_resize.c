@@ -325,8 +325,8 @@ static void views_reject_invalid_fields(void)
                  picotag_image_plan_view(100, 100, &grid, 5, &plan, &mirrored, &error),
                  error.message);
     CHECK_CONTAINS(error.message, "view 5 does not exist");
-    CHECK_EQ(5, picotag_image_view_count(&grid));
-    CHECK_EQ(0, picotag_image_view_count(NULL));
+    CHECK_EQ(5, picotag_preprocess_view_count(&grid));
+    CHECK_EQ(0, picotag_preprocess_view_count(NULL));
 }
 
 static void views_mirror_and_crop(void)
@@ -340,7 +340,7 @@ static void views_mirror_and_crop(void)
     preprocess.view_grid = 2;
     preprocess.view_crop_permille = 600;
     enum { VIEW_BYTES = 32 * 32 * 3, VIEWS = 10 };
-    CHECK_EQ(VIEWS, picotag_image_view_count(&preprocess));
+    CHECK_EQ(VIEWS, picotag_preprocess_view_count(&preprocess));
     uint8_t *views = malloc(VIEWS * VIEW_BYTES);
     picotag_error error;
     CHECK_STATUS(PICOTAG_OK, picotag_image_preprocess_views(&image, &preprocess, views, &error),

@@ -123,11 +123,12 @@ def view_fields(args):
     """Return the PREPROCESS view fields that --view-flip, --view-grid and --view-crop request."""
     if not 0 <= args.view_grid <= 4:
         raise SystemExit(f"error: --view-grid must be 0 to 4, got {args.view_grid}")
-    permille = int(round(args.view_crop * 1000)) if args.view_grid else 0
-    if args.view_grid and not 100 <= permille <= 999:
-        raise SystemExit(f"error: --view-grid needs --view-crop from 0.1 to 0.999, got {args.view_crop}")
     if not args.view_grid and args.view_crop:
         raise SystemExit("error: --view-crop needs --view-grid")
+    if args.view_grid and not 0.1 <= args.view_crop <= 0.999:
+        given = f"got {args.view_crop}" if args.view_crop else "none was given"
+        raise SystemExit(f"error: --view-grid needs --view-crop from 0.1 to 0.999, {given}")
+    permille = int(round(args.view_crop * 1000)) if args.view_grid else 0
     return {"view_flip": int(args.view_flip), "view_grid": args.view_grid, "view_crop_permille": permille}
 
 
@@ -380,12 +381,18 @@ def cmd_export(args):
 
 
 def cmd_set_views(args):
-    model = read_model(args.model)
-    for name, value in view_fields(args).items():
+    fields = view_fields(args)
+    try:
+        model = read_model(args.model)
+    except (OSError, ModelFormatError) as error:
+        raise SystemExit(f"error: cannot read {args.model}: {error}")
+    for name, value in fields.items():
         setattr(model.preprocess, name, value)
+    # The stored quality was measured with the old views.
+    model.meta["metrics"] = args.metrics or "not measured with these views"
     try:
         write_model(args.out, model)
-    except ModelFormatError as error:
+    except (OSError, ModelFormatError) as error:
         raise SystemExit(f"error: cannot write {args.out}: {error}")
     log.info("wrote %s with %d test-time views per photo", args.out, view_count(vars(model.preprocess)))
 
@@ -577,9 +584,13 @@ def build_parser():
     add_common_options(p)
     p.set_defaults(run=cmd_export)
 
-    p = commands.add_parser("set_views", help="copy a model file with other test-time views (the network is unchanged)")
+    p = commands.add_parser("set_views", help="copy a model file with other test-time views (the network is unchanged)",
+                            description="Copy a model file with other test-time views. The integers and thresholds "
+                            "stay as they are; META metrics is reset, because it was measured with the old views. "
+                            "Without --view-* options the copy runs one view.")
     p.add_argument("--model", required=True, help=".ptm model file to read")
     p.add_argument("--out", required=True, help=".ptm file to write")
+    p.add_argument("--metrics", help="META metrics of the copy (default: 'not measured with these views')")
     add_view_options(p)
     add_common_options(p)
     p.set_defaults(run=cmd_set_views)

@@ -198,6 +198,9 @@ def test_export_views_then_evaluate(dataset_dir, fp32_checkpoint, tmp_path, caps
     assert copied.preprocess.view_grid == 0
     assert copied.preprocess.view_flip == 0
     assert all(np.array_equal(a, b) for a, b in zip(copied.tensors, model_file.tensors))
+    assert copied.meta["metrics"] == "not measured with these views"
+    with pytest.raises(SystemExit, match="cannot read"):
+        main(["set_views", "--model", str(tmp_path / "missing.ptm"), "--out", str(one_view), *COMMON])
 
     main(["evaluate", "--checkpoint", str(ptq), "--view-grid", "2", "--view-crop", "0.7", "--labels-file",
           str(dataset_dir / "labels.csv"), "--images", str(dataset_dir), "--limit", "6", *COMMON])
@@ -206,7 +209,9 @@ def test_export_views_then_evaluate(dataset_dir, fp32_checkpoint, tmp_path, caps
 
 def test_view_options_checked(dataset_dir, fp32_checkpoint):
     for options, message in [(["--view-grid", "2"], "needs --view-crop"), (["--view-crop", "0.5"], "needs --view-grid"),
-                             (["--view-grid", "5", "--view-crop", "0.5"], "0 to 4")]:
+                             (["--view-grid", "5", "--view-crop", "0.5"], "0 to 4"),
+                             (["--view-grid", "2", "--view-crop", "nan"], "0.1 to 0.999"),
+                             (["--view-grid", "2", "--view-crop", "0.0995"], "0.1 to 0.999")]:
         with pytest.raises(SystemExit, match=message):
             main(["evaluate", "--checkpoint", str(fp32_checkpoint), *options, "--labels-file",
                   str(dataset_dir / "labels.csv"), "--images", str(dataset_dir), *COMMON])
