@@ -126,8 +126,8 @@ def view_fields(args):
     if not args.view_grid and args.view_crop:
         raise SystemExit("error: --view-crop needs --view-grid")
     if args.view_grid and not 0.1 <= args.view_crop <= 0.999:
-        given = f"got {args.view_crop}" if args.view_crop else "none was given"
-        raise SystemExit(f"error: --view-grid needs --view-crop from 0.1 to 0.999, {given}")
+        received = f"got {args.view_crop}" if args.view_crop else "none was given"
+        raise SystemExit(f"error: --view-grid needs --view-crop from 0.1 to 0.999, {received}")
     permille = int(round(args.view_crop * 1000)) if args.view_grid else 0
     return {"view_flip": int(args.view_flip), "view_grid": args.view_grid, "view_crop_permille": permille}
 
