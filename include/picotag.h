@@ -44,6 +44,11 @@ extern "C" {
 #endif
 
 #define PICOTAG_MAX_CLASSES 4096
+
+/* Limits of the test-time view fields of picotag_preprocess. */
+#define PICOTAG_MAX_VIEW_GRID 4u
+#define PICOTAG_MIN_VIEW_CROP_PERMILLE 100u
+#define PICOTAG_MAX_VIEW_CROP_PERMILLE 999u
 /* The largest `threads` a runner accepts. */
 #define PICOTAG_MAX_THREADS 256
 

@@ -51,10 +51,6 @@ typedef enum model_section_type {
 #define MODEL_MAX_CHANNELS 65536u
 #define MODEL_MIN_INPUT_SIZE 8u
 #define MODEL_MAX_INPUT_SIZE 4096u
-/* Test-time views, PREPROCESS bytes 52-55 (docs/PREPROCESSING.md). */
-#define MODEL_MAX_VIEW_GRID 4u
-#define MODEL_MIN_VIEW_CROP_PERMILLE 100u
-#define MODEL_MAX_VIEW_CROP_PERMILLE 999u
 
 typedef enum model_dtype {
     MODEL_DTYPE_U8 = 1,

@@ -82,22 +82,22 @@ static picotag_status check_views(picotag_model *model, const uint8_t *record,
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
                           "PREPROCESS: view_flip %" PRIu32 " is unknown (0 or 1)", p->view_flip);
     }
-    if (p->view_grid > MODEL_MAX_VIEW_GRID) {
+    if (p->view_grid > PICOTAG_MAX_VIEW_GRID) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
                           "PREPROCESS: view_grid %" PRIu32 " is over %u", p->view_grid,
-                          MODEL_MAX_VIEW_GRID);
+                          PICOTAG_MAX_VIEW_GRID);
     }
     if (p->view_grid == 0 && p->view_crop_permille != 0) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
                           "PREPROCESS: view_crop_permille is %" PRIu32 ", expected 0 without a view grid",
                           p->view_crop_permille);
     }
-    if (p->view_grid > 0 && (p->view_crop_permille < MODEL_MIN_VIEW_CROP_PERMILLE ||
-                             p->view_crop_permille > MODEL_MAX_VIEW_CROP_PERMILLE)) {
+    if (p->view_grid > 0 && (p->view_crop_permille < PICOTAG_MIN_VIEW_CROP_PERMILLE ||
+                             p->view_crop_permille > PICOTAG_MAX_VIEW_CROP_PERMILLE)) {
         return model_fail(model, error, PICOTAG_ERROR_FORMAT,
                           "PREPROCESS: view_crop_permille %" PRIu32 " is out of range (%u to %u)",
-                          p->view_crop_permille, MODEL_MIN_VIEW_CROP_PERMILLE,
-                          MODEL_MAX_VIEW_CROP_PERMILLE);
+                          p->view_crop_permille, PICOTAG_MIN_VIEW_CROP_PERMILLE,
+                          PICOTAG_MAX_VIEW_CROP_PERMILLE);
     }
     return PICOTAG_OK;
 }
@@ -159,7 +159,7 @@ picotag_status model_validate_preprocess(picotag_model *model, picotag_error *er
 }
 
 int picotag_preprocess_view_count(const picotag_preprocess *preprocess) {
-    if (preprocess == NULL || preprocess->view_flip > 1 || preprocess->view_grid > MODEL_MAX_VIEW_GRID) {
+    if (preprocess == NULL || preprocess->view_flip > 1 || preprocess->view_grid > PICOTAG_MAX_VIEW_GRID) {
         return 0;
     }
     const int grid = (int)preprocess->view_grid;

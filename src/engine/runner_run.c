@@ -212,7 +212,8 @@ picotag_status picotag_runner_run_views(picotag_runner *runner, const uint8_t *r
     const int class_count = picotag_model_class_count(runner->model);
     const size_t view_bytes = (size_t)runner->height * runner->width * 3;
     int32_t view_logits[PICOTAG_MAX_CLASSES];
-    int64_t sums[PICOTAG_MAX_CLASSES] = {0};
+    int64_t sums[PICOTAG_MAX_CLASSES];
+    memset(sums, 0, (size_t)class_count * sizeof(sums[0]));
     for (int view = 0; view < view_count; view++) {
         const picotag_status status =
             run_network(runner, rgb + (size_t)view * view_bytes, view_logits, NULL, error);

@@ -8,9 +8,6 @@
 
 #define MAX_INPUT_SIDE 4096u
 #define MAX_RESIZE_SHORT 65535u
-#define MAX_VIEW_GRID 4u
-#define MIN_VIEW_CROP_PERMILLE 100u
-#define MAX_VIEW_CROP_PERMILLE 999u
 
 /* Returns a length of the whole view magnified for the crop views: length *
  * 1000 / permille, rounded half up. Plan lengths stay below 2^50, so the
@@ -43,12 +40,12 @@ static picotag_status validate_preprocess(const picotag_preprocess *preprocess,
     if (preprocess->view_flip > 1)
         return image_fail(name, PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, NULL, error,
                           "view_flip %u is not 0 or 1", preprocess->view_flip);
-    if (preprocess->view_grid > MAX_VIEW_GRID)
+    if (preprocess->view_grid > PICOTAG_MAX_VIEW_GRID)
         return image_fail(name, PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, NULL, error,
-                          "view_grid %u is over %u", preprocess->view_grid, MAX_VIEW_GRID);
+                          "view_grid %u is over %u", preprocess->view_grid, PICOTAG_MAX_VIEW_GRID);
     if (preprocess->view_grid == 0 ? preprocess->view_crop_permille != 0
-                                   : preprocess->view_crop_permille < MIN_VIEW_CROP_PERMILLE ||
-                                         preprocess->view_crop_permille > MAX_VIEW_CROP_PERMILLE)
+                                   : preprocess->view_crop_permille < PICOTAG_MIN_VIEW_CROP_PERMILLE ||
+                                         preprocess->view_crop_permille > PICOTAG_MAX_VIEW_CROP_PERMILLE)
         return image_fail(name, PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, NULL, error,
                           "view_crop_permille %u must be %s", preprocess->view_crop_permille,
                           preprocess->view_grid == 0 ? "0 without a view grid" : "from 100 to 999");
@@ -80,8 +77,8 @@ image_min_size image_min_size_for(const picotag_preprocess *preprocess)
         min_size.width = preprocess->input_width;
     }
     /* Crop views magnify the photo: decode it large enough for them. */
-    if (preprocess->view_grid > 0 && preprocess->view_crop_permille >= MIN_VIEW_CROP_PERMILLE &&
-        preprocess->view_crop_permille <= MAX_VIEW_CROP_PERMILLE) {
+    if (preprocess->view_grid > 0 && preprocess->view_crop_permille >= PICOTAG_MIN_VIEW_CROP_PERMILLE &&
+        preprocess->view_crop_permille <= PICOTAG_MAX_VIEW_CROP_PERMILLE) {
         const uint32_t permille = preprocess->view_crop_permille;
         min_size.short_side = (uint32_t)zoom_length(min_size.short_side, permille);
         min_size.height = (uint32_t)zoom_length(min_size.height, permille);

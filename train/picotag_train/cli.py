@@ -36,7 +36,14 @@ from .data import (
 from .distill import BoxViewDataset, FeatureDistillation, feature_distillation_loss, load_teacher_boxes
 from .export import default_preprocess, export_model, probability_to_logit
 from .losses import make_loss
-from .modelfile import ModelFormatError, read_model, write_model
+from .modelfile import (
+    MAX_VIEW_GRID,
+    MAX_VIEW_CROP_PERMILLE,
+    MIN_VIEW_CROP_PERMILLE,
+    ModelFormatError,
+    read_model,
+    write_model,
+)
 from .preprocess import load_rgb8_pil, mean_logits, preprocess_views_rgb8, view_count
 from .qat import QResNet
 from .resnet import IMAGENET_MEAN, IMAGENET_STD, ResNet
@@ -121,13 +128,14 @@ def add_view_options(parser):
 
 def view_fields(args):
     """Return the PREPROCESS view fields that --view-flip, --view-grid and --view-crop request."""
-    if not 0 <= args.view_grid <= 4:
-        raise SystemExit(f"error: --view-grid must be 0 to 4, got {args.view_grid}")
+    if not 0 <= args.view_grid <= MAX_VIEW_GRID:
+        raise SystemExit(f"error: --view-grid must be 0 to {MAX_VIEW_GRID}, got {args.view_grid}")
     if not args.view_grid and args.view_crop:
         raise SystemExit("error: --view-crop needs --view-grid")
-    if args.view_grid and not 0.1 <= args.view_crop <= 0.999:
+    low, high = MIN_VIEW_CROP_PERMILLE / 1000, MAX_VIEW_CROP_PERMILLE / 1000
+    if args.view_grid and not low <= args.view_crop <= high:
         received = f"got {args.view_crop}" if args.view_crop else "none was given"
-        raise SystemExit(f"error: --view-grid needs --view-crop from 0.1 to 0.999, {received}")
+        raise SystemExit(f"error: --view-grid needs --view-crop from {low} to {high}, {received}")
     permille = int(round(args.view_crop * 1000)) if args.view_grid else 0
     return {"view_flip": int(args.view_flip), "view_grid": args.view_grid, "view_crop_permille": permille}
 
