@@ -43,12 +43,17 @@ static picotag_status validate_preprocess(const picotag_preprocess *preprocess,
     if (preprocess->view_grid > PICOTAG_MAX_VIEW_GRID)
         return image_fail(name, PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, NULL, error,
                           "view_grid %u is over %u", preprocess->view_grid, PICOTAG_MAX_VIEW_GRID);
-    if (preprocess->view_grid == 0 ? preprocess->view_crop_permille != 0
-                                   : preprocess->view_crop_permille < PICOTAG_MIN_VIEW_CROP_PERMILLE ||
-                                         preprocess->view_crop_permille > PICOTAG_MAX_VIEW_CROP_PERMILLE)
+    if (preprocess->view_grid == 0 && preprocess->view_crop_permille != 0)
         return image_fail(name, PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, NULL, error,
-                          "view_crop_permille %u must be %s", preprocess->view_crop_permille,
-                          preprocess->view_grid == 0 ? "0 without a view grid" : "from 100 to 999");
+                          "view_crop_permille %u must be 0 without a view grid",
+                          preprocess->view_crop_permille);
+    if (preprocess->view_grid > 0 &&
+        (preprocess->view_crop_permille < PICOTAG_MIN_VIEW_CROP_PERMILLE ||
+         preprocess->view_crop_permille > PICOTAG_MAX_VIEW_CROP_PERMILLE))
+        return image_fail(name, PICOTAG_IMAGE_FAILURE_INVALID_ARGUMENT, NULL, error,
+                          "view_crop_permille %u must be from %u to %u",
+                          preprocess->view_crop_permille, PICOTAG_MIN_VIEW_CROP_PERMILLE,
+                          PICOTAG_MAX_VIEW_CROP_PERMILLE);
 
     if (preprocess->resize_mode == PICOTAG_RESIZE_STRETCH)
         return PICOTAG_OK;

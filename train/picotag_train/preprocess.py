@@ -475,7 +475,7 @@ class ImageLibrary:
         return out, info
 
     def load_views(self, path, preprocess, full_resolution=False, max_pixels=0):
-        """Decode a photo and write every test-time view; returns
+        """Decode a photo and return every test-time view as
         ((views, input_height, input_width, 3) array, ImageInfo)."""
         preprocess = preprocess if isinstance(preprocess, Preprocess) else Preprocess.from_record(preprocess)
         out = np.empty((view_count(preprocess), preprocess.input_height, preprocess.input_width, 3), dtype=np.uint8)
