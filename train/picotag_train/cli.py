@@ -402,7 +402,8 @@ def cmd_set_views(args):
         write_model(args.out, model)
     except (OSError, ModelFormatError) as error:
         raise SystemExit(f"error: cannot write {args.out}: {error}")
-    log.info("wrote %s with %d test-time views per photo", args.out, view_count(vars(model.preprocess)))
+    count = view_count(vars(model.preprocess))
+    log.info("wrote %s with %d test-time view%s per photo", args.out, count, "" if count == 1 else "s")
 
 
 def cmd_convert(args):

@@ -25,13 +25,21 @@
 #                           train and fine-tune on the shared photos plus its
 #                           new ones (calibration and thresholds keep using
 #                           the shared photos and their teacher scores)
+#   JOIN [none]             output folders of earlier runs of this recipe,
+#                           separated by spaces. Instead of training an FP32
+#                           model, join theirs into one wider network that
+#                           outputs the mean of their logits
+#                           (train/recipes/ensemble.py); the later stages
+#                           then run on it
 # Needs a built picotag (cmake -B build && cmake --build build).
 # A stage whose output already exists in OUT_DIR is skipped, so an
 # interrupted run continues where it stopped.
-# Runs of docs/ACCURACY.md, all with THREADS=1: 15 (the shipped model) is
-# the defaults; 7b is CROP_MIN=0.3 VIEW_GRID=0; 11, 12, 13 and 14 add to
-# 7b's settings MOSAIC=0.5 JITTER=0.2, EXTRA=DIR EPOCHS=28, EXTRA=DIR
-# EPOCHS=36 and SEED=1; 17, 18 and 19 are SEED=1, 2 and 3.
+# Runs of docs/ACCURACY.md: 21 (the shipped model) is JOIN="R15 R17 R18"
+# with THREADS=2, where R15, R17 and R18 are the output folders of runs 15,
+# 17 and 18. The others used THREADS=1: 15 is the defaults; 7b is
+# CROP_MIN=0.3 VIEW_GRID=0; 11, 12, 13 and 14 add to 7b's settings
+# MOSAIC=0.5 JITTER=0.2, EXTRA=DIR EPOCHS=28, EXTRA=DIR EPOCHS=36 and
+# SEED=1; 17, 18 and 19 are SEED=1, 2 and 3.
 set -euo pipefail
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 if [ "$#" -eq 1 ] && { [ "$1" = "-h" ] || [ "$1" = "--help" ]; }; then
@@ -67,10 +75,10 @@ fi
 mkdir -p "$out"
 
 train() { PYTHONPATH="$repo/train" /usr/bin/python3 -m picotag_train "$@"; }
-trained_on="12,175 unlabelled photos (VOC, ADE20K val, ImageNet samples, Oxford pets, sports, grocery, Caltech-101, ImageNet detection, Flickr8k); non-commercial research terms"
+trained_on="12,175 unlabelled photos (VOC, ADE20K val, ImageNet samples, cats and dogs, sports, grocery, Caltech-101, ImageNet detection, Flickr8k); non-commercial research terms"
 if [ -n "${EXTRA:-}" ]; then
   photos=$(wc -l < "$train_boxes")
-  trained_on="$photos unlabelled photos (VOC, ADE20K val, ImageNet samples, Oxford pets, sports, grocery, Caltech-101, ImageNet detection, Flickr8k; more sports and grocery photos from train/recipes/extra_photos.py); non-commercial research terms"
+  trained_on="$photos unlabelled photos (VOC, ADE20K val, ImageNet samples, cats and dogs, sports, grocery, Caltech-101, ImageNet detection, Flickr8k; more sports and grocery photos from train/recipes/extra_photos.py); non-commercial research terms"
 fi
 teacher="YOLOX-Nano (Megvii, Apache-2.0), labels of each random view derived from its boxes"
 [ -z "${SECOND_TEACHER:-}" ] || teacher="$teacher; ImageNet MobileNetV2 (quantized, from google-coral/test_data, Apache-2.0) pooled features as a second teacher"
@@ -78,6 +86,13 @@ common=(--train "$train_boxes" --train-images "$train_images"
         --val "$data/coco-eval/labels.csv" --val-images "$data/coco-eval"
         --batch-size 64 --crop-scale-min "${CROP_MIN:-0.5}" --threads "$threads" --workers 1 --loss "$loss" --seed "${SEED:-0}")
 
+members=0
+if [ -n "${JOIN:-}" ]; then
+  read -r -a joined <<< "$JOIN"
+  members=${#joined[@]}
+  [ -e "$out/fp32.pt" ] || time PYTHONPATH="$repo/train" /usr/bin/python3 "$repo/train/recipes/ensemble.py" \
+    "${joined[@]/%//fp32.pt}" --out "$out/fp32.pt"
+fi
 [ -e "$out/fp32.pt" ] || time train train_fp32 "${common[@]}" --depth 18 --width "$width" --input-size "$size" \
   --resize-mode stretch --epochs "$epochs" --lr 0.1 --warmup-steps 200 --weight-decay 5e-5 "${average[@]}" "${second[@]}" "${augment[@]}" \
   --trained-on "$trained_on" --teacher "$teacher" --out "$out/fp32.pt"
@@ -102,6 +117,9 @@ cat "$out/fp32-eval.txt"
   --images "$data/train/images" --threads "$threads" --out "$out/thresholds.csv"
 
 description="picotag default model: ResNet-18 at base width $width, ${size}x$size input, distilled from YOLOX-Nano"
+if [ "$members" -gt 0 ]; then
+  description="picotag default model: $members ResNet-18s at base width $width joined into one of width $((members * width)) (the mean of their logits), ${size}x$size input, distilled from YOLOX-Nano"
+fi
 for kind in qat ptq; do
   train export --checkpoint "$out/$kind.pt" --thresholds-file "$out/thresholds.csv" "${views[@]}" \
     --description "$description" --trained-on "$trained_on" --teacher "$teacher" --out "$out/$kind.ptm"
