@@ -3,6 +3,9 @@
 # the Pillow comparison on two photo sets, with a description of the machine.
 #
 #   bench/bench_tagging.sh [--repeat N] [--copies N] [--build DIR] [--phone-photos DIR]
+#                          [--model FILE]
+#
+# --model picks the model file (default models/default.ptm).
 #
 # Photo sets:
 #   1. the darknet sample photos in build/demo-photos (scripts/demo.sh puts
@@ -32,18 +35,19 @@ repeat=3
 copies=8
 build=build
 phone_photos=
+model=models/default.ptm
 while [ $# -gt 0 ]; do
   case $1 in
     --repeat) repeat=$2; shift 2 ;;
     --copies) copies=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --phone-photos) phone_photos=$2; shift 2 ;;
-    *) echo "usage: bench/bench_tagging.sh [--repeat N] [--copies N] [--build DIR] [--phone-photos DIR]" >&2
+    --model) model=$2; shift 2 ;;
+    *) echo "usage: bench/bench_tagging.sh [--repeat N] [--copies N] [--build DIR] [--phone-photos DIR] [--model FILE]" >&2
        exit 2 ;;
   esac
 done
 
-model=models/default.ptm
 bench="$build/bench/picotag_bench_tagging"
 python=/usr/bin/python3
 export PICOTAG_LIB="$build/libpicotag.so" PYTHONPATH=train
