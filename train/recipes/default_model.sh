@@ -27,10 +27,11 @@
 #                           the shared photos and their teacher scores)
 #   JOIN [none]             output folders of earlier runs of this recipe,
 #                           separated by spaces. Instead of training an FP32
-#                           model, join theirs into one wider network that
+#                           model, join their fp32.pt files (nothing else of
+#                           theirs is used) into one wider network that
 #                           outputs the mean of their logits
 #                           (train/recipes/ensemble.py); the later stages
-#                           then run on it
+#                           then run on it. WIDTH is read from them
 # Needs a built picotag (cmake -B build && cmake --build build).
 # A stage whose output already exists in OUT_DIR is skipped, so an
 # interrupted run continues where it stopped.
@@ -90,6 +91,8 @@ members=0
 if [ -n "${JOIN:-}" ]; then
   read -r -a joined <<< "$JOIN"
   members=${#joined[@]}
+  width=$(PYTHONPATH="$repo/train" /usr/bin/python3 -c "import sys, torch; \
+print(torch.load(sys.argv[1], map_location='cpu')['config']['width'])" "${joined[0]}/fp32.pt")
   [ -e "$out/fp32.pt" ] || time PYTHONPATH="$repo/train" /usr/bin/python3 "$repo/train/recipes/ensemble.py" \
     "${joined[@]/%//fp32.pt}" --out "$out/fp32.pt"
 fi

@@ -19,10 +19,15 @@ repository root:
 
     PYTHONPATH=train /usr/bin/python3 train/recipes/ensemble.py A.pt B.pt C.pt D.pt --out JOINED.pt
 
-The recipe, labels and provenance come from the first checkpoint.
+The recipe, labels and provenance come from the first checkpoint. The
+provenance also lists the members by the last two parts of their paths
+(for example r15/fp32.pt), so that no folder of the training machine ends
+up in a model file.
 """
 
 import argparse
+import os
+import pickle
 import sys
 
 import torch
@@ -68,6 +73,18 @@ def join_states(states, image_channels=3):
     return joined
 
 
+def short_name(path):
+    """Return the last two parts of a path, e.g. r15/fp32.pt for /work/runs/r15/fp32.pt."""
+    parts = os.path.normpath(path).split(os.sep)
+    return "/".join(parts[-2:])
+
+
+def config_difference(config, other):
+    """Describe the fields where two checkpoint configs differ, e.g. 'width 16 against 48'."""
+    keys = sorted(set(config) | set(other))
+    return ", ".join(f"{key} {config.get(key)} against {other.get(key)}" for key in keys if config.get(key) != other.get(key))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoints", nargs="+", help="FP32 checkpoints of one depth and width")
@@ -75,17 +92,27 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if len(args.checkpoints) < 2:
         sys.exit("error: give at least two checkpoints to join")
+    seen = set()
+    for path in args.checkpoints:
+        real = os.path.realpath(path)
+        if real in seen:
+            sys.exit(f"error: {path} is given twice; joining a network with itself only costs time")
+        seen.add(real)
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):
+        sys.exit(f"error: cannot write {args.out}: folder {folder} does not exist")
 
     models, first = [], None
     for path in args.checkpoints:
         try:
             model, checkpoint = load_checkpoint(path)
-        except (OSError, ValueError, RuntimeError) as error:
-            sys.exit(f"error: {path}: {error}")
+        except (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+            sys.exit(f"error: cannot read {path} as a picotag checkpoint: {error}")
         if checkpoint["kind"] != "fp32":
             sys.exit(f"error: {path} is a {checkpoint['kind']} checkpoint, expected fp32")
         if first is not None and checkpoint["config"] != first["config"]:
-            sys.exit(f"error: {path} has config {checkpoint['config']}, {args.checkpoints[0]} has {first['config']}")
+            difference = config_difference(checkpoint["config"], first["config"])
+            sys.exit(f"error: {path} differs from {args.checkpoints[0]}: {difference}")
         if first is not None and checkpoint["preprocess"] != first["preprocess"]:
             sys.exit(f"error: {path} has another preprocessing than {args.checkpoints[0]}")
         first = first or checkpoint
@@ -106,7 +133,7 @@ def main(argv=None):
         sys.exit(f"error: the joined network differs from the members' mean by {error:g}")
 
     provenance = dict(first.get("provenance") or {})
-    provenance["ensemble_of"] = ", ".join(args.checkpoints)
+    provenance["ensemble_of"] = ", ".join(short_name(path) for path in args.checkpoints)
     save_checkpoint(args.out, "fp32", joined, first["preprocess"], first.get("labels"), provenance, first.get("history"))
     print(
         f"wrote {args.out}: width {config['width']}, the mean of {len(models)} networks "

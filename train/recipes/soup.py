@@ -14,6 +14,7 @@ recipe, labels and provenance. Usage, from the repository root:
 """
 
 import argparse
+import pickle
 import sys
 
 import torch
@@ -29,7 +30,10 @@ def main(argv=None):
 
     models, first = [], None
     for path in args.checkpoints:
-        model, checkpoint = load_checkpoint(path)
+        try:
+            model, checkpoint = load_checkpoint(path)
+        except (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+            sys.exit(f"error: cannot read {path} as a picotag checkpoint: {error}")
         if checkpoint["kind"] != "fp32":
             sys.exit(f"error: {path} is a {checkpoint['kind']} checkpoint, expected fp32")
         if first is not None and checkpoint["config"] != first["config"]:

@@ -56,7 +56,7 @@ def test_ensemble_outputs_members_mean(tmp_path, depth, width, count):
     joined.eval()
     assert joined.width == width * count
     assert checkpoint["labels"] == [f"c{i}" for i in range(5)]
-    assert checkpoint["provenance"]["ensemble_of"] == ", ".join(paths)
+    assert checkpoint["provenance"]["ensemble_of"] == ", ".join(f"{tmp_path.name}/member{i}.pt" for i in range(count))
     images = torch.randint(0, 256, (3, 3, 40, 40), generator=torch.Generator().manual_seed(7)).float()
     with torch.no_grad():
         expected = torch.stack([member(images) for member in members]).mean(dim=0)
@@ -71,16 +71,24 @@ def test_ensemble_outputs_members_mean(tmp_path, depth, width, count):
 
 def test_ensemble_rejects_bad_checkpoints(tmp_path):
     ensemble = load_recipe("ensemble")
-    paths, _ = write_members(tmp_path, 18, 4, 1)
+    paths, _ = write_members(tmp_path, 18, 4, 2)
     wider = tmp_path / "wider.pt"
     save_checkpoint(wider, "fp32", random_resnet(18, 8, seed=3), PREPROCESS)
+    text = tmp_path / "notes.txt"
+    text.write_text("not a checkpoint\n")
     out = str(tmp_path / "joined.pt")
-    with pytest.raises(SystemExit, match="at least two"):
-        ensemble.main(paths + ["--out", out])
-    with pytest.raises(SystemExit, match="has config"):
-        ensemble.main(paths + [str(wider), "--out", out])
-    with pytest.raises(SystemExit, match="missing.pt"):
-        ensemble.main(paths + [str(tmp_path / "missing.pt"), "--out", out])
+    cases = [
+        (paths[:1], "at least two"),
+        (paths[:1] + [str(wider)], "width 8 against 4"),
+        (paths[:1] + [str(tmp_path / "missing.pt")], "missing.pt"),
+        (paths[:1] + [str(text)], "cannot read .*notes.txt as a picotag checkpoint"),
+        (paths[:1] + paths[:1], "given twice"),
+    ]
+    for inputs, message in cases:
+        with pytest.raises(SystemExit, match=message):
+            ensemble.main(inputs + ["--out", out])
+    with pytest.raises(SystemExit, match="does not exist"):
+        ensemble.main(paths + ["--out", str(tmp_path / "no-such-folder" / "joined.pt")])
     assert not (tmp_path / "joined.pt").exists()
 
 
