@@ -195,7 +195,10 @@ PICOTAG_API size_t picotag_runner_scratch_bytes(const picotag_runner *runner);
 typedef struct picotag_runner_memory {
     size_t activation_bytes;       /* the activation buffers of the memory plan */
     size_t kernel_scratch_bytes;   /* the kernel set's working memory, all threads */
-    size_t packed_weight_bytes;    /* weights copied into the kernel set's layout; 0 if none */
+    /* Weights copied into the kernel set's layout; 0 if none. Runners of
+     * one model with the same kernel set and input size share one copy,
+     * created with the first of them and freed with the last. */
+    size_t packed_weight_bytes;
     /* int8 weights that the kernels read in place from the model, because
      * the kernel set does not pack them (the fully connected layer's, and
      * every convolution's with the reference set). */

@@ -133,6 +133,20 @@ void picotag_model_free(picotag_model *model) {
     free(model->labels);
     free(model->meta);
     free(model->name);
+    if (model->packed != NULL) {
+        /* Runners must not outlive their model, so the list is normally
+         * empty here. Entries left by a caller that broke that rule are
+         * freed all the same. */
+        model_packed_weights *entry = model->packed->entries;
+        while (entry != NULL) {
+            model_packed_weights *next = entry->next;
+            free(entry->data);
+            free(entry);
+            entry = next;
+        }
+        pthread_mutex_destroy(&model->packed->lock);
+        free(model->packed);
+    }
     free(model);
 }
 
@@ -142,7 +156,16 @@ static picotag_model *allocate_model(const char *name) {
         return NULL;
     }
     model->name = strdup(name);
-    if (model->name == NULL) {
+    model->packed = calloc(1, sizeof(*model->packed));
+    if (model->name == NULL || model->packed == NULL) {
+        free(model->name);
+        free(model->packed);
+        free(model);
+        return NULL;
+    }
+    if (pthread_mutex_init(&model->packed->lock, NULL) != 0) {
+        free(model->name);
+        free(model->packed);
         free(model);
         return NULL;
     }

@@ -6,6 +6,7 @@
 #ifndef PICOTAG_ENGINE_MODEL_INTERNAL_H
 #define PICOTAG_ENGINE_MODEL_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,28 @@
 #include "engine/error.h"
 #include "engine/model_format.h"
 #include "picotag.h"
+
+struct picotag_kernel_set;
+
+/* Convolution weights packed for one kernel set and input size. Every runner
+ * of the model with that set and size reads them, and the last of those
+ * runners frees them. */
+typedef struct model_packed_weights {
+    struct model_packed_weights *next;
+    const struct picotag_kernel_set *kernels;
+    uint32_t height;
+    uint32_t width;
+    uint8_t *data;
+    size_t bytes;
+    int runners;             /* runners that read `data` */
+} model_packed_weights;
+
+/* The packed weights of a model's runners. Runners may be created and freed
+ * on several threads at once, so the list is read and changed under `lock`. */
+typedef struct model_packed_cache {
+    pthread_mutex_t lock;
+    model_packed_weights *entries;
+} model_packed_cache;
 
 typedef struct model_section {
     uint32_t table_index;    /* entry index in the section table */
@@ -106,6 +129,10 @@ struct picotag_model {
     int meta_count;
 
     picotag_model_summary summary;
+
+    /* Allocated with the model, so that runners of a const model can share
+     * packed weights through it. */
+    model_packed_cache *packed;
 };
 
 /* Fills `error` with "<model name>: <message>" and returns `status`. */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -278,10 +279,96 @@ static void release_mapped_pages(picotag_runner *runner, const void *data, size_
     }
 }
 
+static int packed_weights_match(const model_packed_weights *entry, const picotag_runner *runner,
+                                 size_t bytes) {
+    return entry->kernels == runner->kernels && entry->height == runner->height &&
+           entry->width == runner->width && entry->bytes == bytes;
+}
+
 /*
- * Sizes, allocates and fills the kernel set's packed weights (one block for
- * all convolutions, each at a 64-byte aligned offset) and allocates the
- * largest working memory that one of its convolutions needs.
+ * Points the runner's convolutions at the model's packed weights for its
+ * kernel set and input size, packing them first (`bytes` in one block, each
+ * convolution at offsets[i]) when no other runner of the model has. Runners
+ * created on several threads at once take turns under the model's lock.
+ */
+static picotag_status share_packed_weights(picotag_runner *runner, const size_t *offsets, size_t bytes,
+                                           picotag_error *error) {
+    const picotag_model *model = runner->model;
+    const picotag_kernel_set *kernels = runner->kernels;
+    model_packed_cache *cache = model->packed;
+
+    pthread_mutex_lock(&cache->lock);
+    model_packed_weights *entry = cache->entries;
+    while (entry != NULL && !packed_weights_match(entry, runner, bytes)) {
+        entry = entry->next;
+    }
+    if (entry == NULL) {
+        entry = calloc(1, sizeof(*entry));
+        uint8_t *data = entry != NULL ? aligned_alloc(RUNNER_BUFFER_ALIGNMENT, bytes) : NULL;
+        if (data == NULL) {
+            pthread_mutex_unlock(&cache->lock);
+            free(entry);
+            return model_fail(model, error, PICOTAG_ERROR_OUT_OF_MEMORY,
+                              "kernel set %s: out of memory allocating %zu bytes of packed weights",
+                              kernels->name, bytes);
+        }
+        for (uint32_t i = 0; i < model->op_count; i++) {
+            if (model->ops[i].type != MODEL_OP_CONV2D) {
+                continue;
+            }
+            const picotag_conv2d_params params = runner_conv2d_params(runner, i, NULL);
+            kernels->conv2d_u8i8_pack(&params, data + offsets[i]);
+            release_mapped_pages(runner, params.weight, conv_weight_bytes(&params));
+        }
+        entry->kernels = kernels;
+        entry->height = runner->height;
+        entry->width = runner->width;
+        entry->data = data;
+        entry->bytes = bytes;
+        entry->next = cache->entries;
+        cache->entries = entry;
+    }
+    entry->runners++;
+    pthread_mutex_unlock(&cache->lock);
+
+    runner->packed = entry;
+    runner->packed_weight_bytes = bytes;
+    for (uint32_t i = 0; i < model->op_count; i++) {
+        if (model->ops[i].type == MODEL_OP_CONV2D) {
+            runner->ops[i].packed_weights = entry->data + offsets[i];
+        }
+    }
+    return PICOTAG_OK;
+}
+
+/* Drops the runner's share of the model's packed weights, and frees them
+ * when no other runner reads them. */
+static void unshare_packed_weights(picotag_runner *runner) {
+    model_packed_weights *entry = runner->packed;
+    if (entry == NULL) {
+        return;
+    }
+    model_packed_cache *cache = runner->model->packed;
+    pthread_mutex_lock(&cache->lock);
+    entry->runners--;
+    if (entry->runners == 0) {
+        model_packed_weights **link = &cache->entries;
+        while (*link != entry) {
+            link = &(*link)->next;
+        }
+        *link = entry->next;
+        free(entry->data);
+        free(entry);
+    }
+    pthread_mutex_unlock(&cache->lock);
+    runner->packed = NULL;
+}
+
+/*
+ * Sizes the kernel set's packed weights (one block for all convolutions,
+ * each at a 64-byte aligned offset) and shares them with the model's other
+ * runners, and allocates the largest working memory that one of the set's
+ * convolutions needs.
  */
 static picotag_status prepare_kernels(picotag_runner *runner, picotag_error *error) {
     const picotag_model *model = runner->model;
@@ -322,40 +409,27 @@ static picotag_status prepare_kernels(picotag_runner *runner, picotag_error *err
     }
     scratch = scratch_stride * threads;
 
-    if (packed_total > 0) {
-        runner->packed_weights = aligned_alloc(RUNNER_BUFFER_ALIGNMENT, packed_total);
-    }
     if (scratch > 0) {
         runner->kernel_scratch = aligned_alloc(RUNNER_BUFFER_ALIGNMENT, scratch);
     }
-    if ((packed_total > 0 && runner->packed_weights == NULL) ||
-        (scratch > 0 && runner->kernel_scratch == NULL)) {
+    if (scratch > 0 && runner->kernel_scratch == NULL) {
         free(offsets);
         return model_fail(model, error, PICOTAG_ERROR_OUT_OF_MEMORY,
-                          "kernel set %s: out of memory allocating %zu bytes of packed weights and "
-                          "%zu bytes of kernel scratch",
-                          kernels->name, packed_total, scratch);
+                          "kernel set %s: out of memory allocating %zu bytes of kernel scratch",
+                          kernels->name, scratch);
     }
-    runner->packed_weight_bytes = packed_total;
     runner->kernel_scratch_bytes = scratch;
     runner->kernel_scratch_stride = scratch_stride;
     if (scratch > 0) {
         memset(runner->kernel_scratch, 0, scratch);
     }
 
+    picotag_status status = PICOTAG_OK;
     if (kernels->conv2d_u8i8_pack != NULL && packed_total > 0) {
-        for (uint32_t i = 0; i < model->op_count; i++) {
-            if (model->ops[i].type != MODEL_OP_CONV2D) {
-                continue;
-            }
-            const picotag_conv2d_params params = runner_conv2d_params(runner, i, NULL);
-            kernels->conv2d_u8i8_pack(&params, runner->packed_weights + offsets[i]);
-            runner->ops[i].packed_weights = runner->packed_weights + offsets[i];
-            release_mapped_pages(runner, params.weight, conv_weight_bytes(&params));
-        }
+        status = share_packed_weights(runner, offsets, packed_total, error);
     }
     free(offsets);
-    return PICOTAG_OK;
+    return status;
 }
 
 /* How long an idle worker polls for the next operator before it sleeps,
@@ -407,7 +481,7 @@ void picotag_runner_free(picotag_runner *runner) {
         return;
     }
     thread_pool_free(runner->pool);
-    free(runner->packed_weights);
+    unshare_packed_weights(runner);
     free(runner->kernel_scratch);
     free(runner->arena);
     free(runner->values);

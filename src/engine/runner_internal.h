@@ -27,9 +27,9 @@ typedef struct runner_op {
     /* GLOBAL_AVGPOOL: multiplier and shift derived for this input size. */
     uint32_t avgpool_multiplier;
     uint32_t avgpool_shift;
-    /* CONV2D: weights in the kernel set's own layout, inside the runner's
-     * packed_weights block, or NULL when the set reads the file's layout
-     * (the reference kernels always do). */
+    /* CONV2D: weights in the kernel set's own layout, inside the model's
+     * packed weights for this kernel set and input size, or NULL when the
+     * set reads the file's layout (the reference kernels always do). */
     const void *packed_weights;
 } runner_op;
 
@@ -46,11 +46,12 @@ struct picotag_runner {
     runner_op *ops;
     uint8_t *arena;
     size_t arena_bytes;
-    /* The packed weights of every CONV2D, and the working memory of the
-     * kernel set's convolutions (im2col rows): `threads` slices of
-     * kernel_scratch_stride bytes, one per thread, because concurrent
-     * calls must not share it. */
-    uint8_t *packed_weights;
+    /* The packed weights of every CONV2D, shared with the model's other
+     * runners of the same kernel set and input size (NULL when the set does
+     * not pack), and the working memory of the kernel set's convolutions
+     * (im2col rows): `threads` slices of kernel_scratch_stride bytes, one
+     * per thread, because concurrent calls must not share it. */
+    model_packed_weights *packed;
     size_t packed_weight_bytes;
     uint8_t *kernel_scratch;
     size_t kernel_scratch_stride;

@@ -98,7 +98,7 @@ static void print_memory_text(FILE *stream, const bench_report *report) {
     const uint64_t file_weights = report->model.weight_bytes;
     fprintf(stream, "memory\n");
     print_bytes_line(stream, "int8 weights in the model file", (int64_t)file_weights);
-    print_bytes_line(stream, "packed weights held by the runner", (int64_t)report->memory.packed_weight_bytes);
+    print_bytes_line(stream, "packed weights read by the runner", (int64_t)report->memory.packed_weight_bytes);
     print_bytes_line(stream, "weights read in place from the file", (int64_t)report->memory.unpacked_weight_bytes);
     print_bytes_line(stream, "mapped weight pages given back", (int64_t)report->memory.released_weight_bytes);
     print_bytes_line(stream, "activation buffers", (int64_t)report->memory.activation_bytes);

@@ -3,10 +3,14 @@
  * with one: the logits and every activation value, bit for bit. The tests
  * cover every kernel set this CPU supports, random models, and input sizes
  * whose output heights are below, equal to and above the thread count.
+ * Runners of one model created on several threads at once share its
+ * packed weights and compute the same logits.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/runner_internal.h"
 #include "kernels/kernels.h"
 #include "picotag.h"
 #include "test_check.h"
@@ -186,6 +190,111 @@ static void threaded_runner_frees_without_a_run(void) {
     tm_destroy(description);
 }
 
+/* One thread's share of the concurrent-runner test: create a runner, run
+ * it several times, compare with `expected`, free it. CHECK is not used on
+ * these threads; the main thread checks the counts. */
+typedef struct runner_thread_task {
+    const picotag_model *model;
+    const char *kernels;
+    int height;
+    int width;
+    const uint8_t *rgb;
+    const int32_t *expected;
+    size_t logit_bytes;
+    int create_failures;
+    int differing_runs;
+} runner_thread_task;
+
+static void *run_own_runner(void *argument) {
+    runner_thread_task *task = argument;
+    const picotag_runner_options options = {.kernels = task->kernels, .threads = 1, .keep_all_values = 0};
+    picotag_runner *runner = NULL;
+    picotag_error error;
+    if (picotag_runner_create(task->model, task->height, task->width, &options, &runner, &error) != PICOTAG_OK) {
+        task->create_failures++;
+        return NULL;
+    }
+    int32_t logits[PICOTAG_MAX_CLASSES];
+    for (int repeat = 0; repeat < 20; repeat++) {
+        if (picotag_runner_run(runner, task->rgb, logits, &error) != PICOTAG_OK ||
+            memcmp(logits, task->expected, task->logit_bytes) != 0) {
+            task->differing_runs++;
+        }
+    }
+    picotag_runner_free(runner);
+    return NULL;
+}
+
+/* Runners of one model, kernel set and input size share one block of
+ * packed weights, and another input size gets its own block. The block
+ * lives until its last runner is freed. */
+static void runners_share_packed_weights(void) {
+    test_model *description = tm_resnet18(11, 16, 32);
+    picotag_model *model = load_test_model(description, "shared.ptm");
+    if (model == NULL) {
+        tm_destroy(description);
+        return;
+    }
+    uint8_t *rgb = random_image(40, 36, 11, IMAGE_STREAM);
+    const size_t logit_bytes = sizeof(int32_t) * (size_t)picotag_model_class_count(model);
+
+    for (size_t s = 0; s < picotag_kernel_set_count(); s++) {
+        const picotag_kernel_set *set = picotag_kernel_set_at(s);
+        if (!set->is_supported()) {
+            continue;
+        }
+        const picotag_runner_options options = {.kernels = set->name, .threads = 1, .keep_all_values = 0};
+        picotag_runner *first = NULL;
+        picotag_runner *second = NULL;
+        picotag_runner *other_size = NULL;
+        picotag_error error;
+        CHECK_STATUS(PICOTAG_OK, picotag_runner_create(model, 40, 36, &options, &first, &error), error.message);
+        CHECK_STATUS(PICOTAG_OK, picotag_runner_create(model, 40, 36, &options, &second, &error), error.message);
+        CHECK_STATUS(PICOTAG_OK, picotag_runner_create(model, 24, 24, &options, &other_size, &error),
+                     error.message);
+        if (first == NULL || second == NULL || other_size == NULL) {
+            picotag_runner_free(first);
+            picotag_runner_free(second);
+            picotag_runner_free(other_size);
+            continue;
+        }
+        const int packs = set->conv2d_u8i8_pack != NULL;
+        CHECK(first->packed == second->packed);
+        CHECK(packs ? first->packed != NULL : first->packed == NULL);
+        CHECK(packs ? other_size->packed != first->packed : other_size->packed == NULL);
+
+        int32_t expected[PICOTAG_MAX_CLASSES];
+        CHECK_STATUS(PICOTAG_OK, picotag_runner_run(first, rgb, expected, &error), error.message);
+        picotag_runner_free(first);
+        int32_t again[PICOTAG_MAX_CLASSES];
+        CHECK_STATUS(PICOTAG_OK, picotag_runner_run(second, rgb, again, &error), error.message);
+        CHECK(memcmp(expected, again, logit_bytes) == 0);
+
+        enum { THREADS = 4 };
+        pthread_t threads[THREADS];
+        runner_thread_task tasks[THREADS];
+        int started = 0;
+        for (int t = 0; t < THREADS; t++) {
+            tasks[t] = (runner_thread_task){.model = model, .kernels = set->name, .height = 40, .width = 36,
+                                            .rgb = rgb, .expected = expected, .logit_bytes = logit_bytes};
+            started += pthread_create(&threads[t], NULL, run_own_runner, &tasks[t]) == 0;
+        }
+        CHECK_EQ(THREADS, started);
+        for (int t = 0; t < started; t++) {
+            pthread_join(threads[t], NULL);
+            CHECK_EQ(0, tasks[t].create_failures);
+            CHECK_EQ(0, tasks[t].differing_runs);
+        }
+
+        picotag_runner_free(second);
+        picotag_runner_free(other_size);
+        CHECK(model->packed->entries == NULL);
+    }
+    free(rgb);
+    picotag_model_free(model);
+    tm_destroy(description);
+}
+
 int main(void) {
     RUN_TEST(threads_match_one_thread_on_mini_resnet);
     RUN_TEST(threads_match_one_thread_on_resnet18);
@@ -193,5 +302,6 @@ int main(void) {
     RUN_TEST(runner_rejects_too_many_threads);
     RUN_TEST(runner_rejects_invalid_spin_setting);
     RUN_TEST(threaded_runner_frees_without_a_run);
+    RUN_TEST(runners_share_packed_weights);
     return test_summary();
 }
