@@ -2,6 +2,7 @@
 
 import logging
 import math
+import pickle
 import time
 
 import numpy as np
@@ -216,6 +217,37 @@ def load_checkpoint(path):
         model = QResNet.from_config(config)
     model.load_state_dict(checkpoint["state_dict"])
     return model, checkpoint
+
+
+def config_difference(config, other):
+    """Describe the fields where two checkpoint configs differ, e.g. 'width 16 against 48'."""
+    keys = sorted(set(config) | set(other))
+    return ", ".join(f"{key} {config.get(key)} against {other.get(key)}" for key in keys
+                     if config.get(key) != other.get(key))
+
+
+def load_fp32_checkpoints(paths):
+    """Load FP32 checkpoints of one config and preprocessing, for recipes that combine them.
+
+    Returns (models in eval mode, the first checkpoint dict). Raises ValueError
+    with a message that names the file for an unreadable checkpoint, another
+    kind than fp32, or another config or preprocessing than the first's.
+    """
+    models, first = [], None
+    for path in paths:
+        try:
+            model, checkpoint = load_checkpoint(path)
+        except (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+            raise ValueError(f"cannot read {path} as a picotag checkpoint: {error}") from error
+        if checkpoint["kind"] != "fp32":
+            raise ValueError(f"{path} is a {checkpoint['kind']} checkpoint, expected fp32")
+        if first is not None and checkpoint["config"] != first["config"]:
+            raise ValueError(f"{path} differs from {paths[0]}: {config_difference(checkpoint['config'], first['config'])}")
+        if first is not None and checkpoint["preprocess"] != first["preprocess"]:
+            raise ValueError(f"{path} has another preprocessing than {paths[0]}")
+        first = first or checkpoint
+        models.append(model.eval())
+    return models, first
 
 
 def count_parameters(model: nn.Module):

@@ -27,13 +27,12 @@ up in a model file.
 
 import argparse
 import os
-import pickle
 import sys
 
 import torch
 
 from picotag_train.resnet import ResNet
-from picotag_train.training import load_checkpoint, save_checkpoint
+from picotag_train.training import load_fp32_checkpoints, save_checkpoint
 
 
 def block_diagonal(tensors):
@@ -79,12 +78,6 @@ def short_name(path):
     return "/".join(parts[-2:])
 
 
-def config_difference(config, other):
-    """Describe the fields where two checkpoint configs differ, e.g. 'width 16 against 48'."""
-    keys = sorted(set(config) | set(other))
-    return ", ".join(f"{key} {config.get(key)} against {other.get(key)}" for key in keys if config.get(key) != other.get(key))
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoints", nargs="+", help="FP32 checkpoints of one depth and width")
@@ -102,21 +95,10 @@ def main(argv=None):
     if not os.path.isdir(folder):
         sys.exit(f"error: cannot write {args.out}: folder {folder} does not exist")
 
-    models, first = [], None
-    for path in args.checkpoints:
-        try:
-            model, checkpoint = load_checkpoint(path)
-        except (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-            sys.exit(f"error: cannot read {path} as a picotag checkpoint: {error}")
-        if checkpoint["kind"] != "fp32":
-            sys.exit(f"error: {path} is a {checkpoint['kind']} checkpoint, expected fp32")
-        if first is not None and checkpoint["config"] != first["config"]:
-            difference = config_difference(checkpoint["config"], first["config"])
-            sys.exit(f"error: {path} differs from {args.checkpoints[0]}: {difference}")
-        if first is not None and checkpoint["preprocess"] != first["preprocess"]:
-            sys.exit(f"error: {path} has another preprocessing than {args.checkpoints[0]}")
-        first = first or checkpoint
-        models.append(model.eval())
+    try:
+        models, first = load_fp32_checkpoints(args.checkpoints)
+    except ValueError as error:
+        sys.exit(f"error: {error}")
 
     config = dict(first["config"])
     config["width"] = config["width"] * len(models)

@@ -14,12 +14,11 @@ recipe, labels and provenance. Usage, from the repository root:
 """
 
 import argparse
-import pickle
 import sys
 
 import torch
 
-from picotag_train.training import load_checkpoint, save_checkpoint
+from picotag_train.training import load_fp32_checkpoints, save_checkpoint
 
 
 def main(argv=None):
@@ -28,18 +27,10 @@ def main(argv=None):
     parser.add_argument("--out", required=True, help="FP32 checkpoint to write")
     args = parser.parse_args(argv)
 
-    models, first = [], None
-    for path in args.checkpoints:
-        try:
-            model, checkpoint = load_checkpoint(path)
-        except (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-            sys.exit(f"error: cannot read {path} as a picotag checkpoint: {error}")
-        if checkpoint["kind"] != "fp32":
-            sys.exit(f"error: {path} is a {checkpoint['kind']} checkpoint, expected fp32")
-        if first is not None and checkpoint["config"] != first["config"]:
-            sys.exit(f"error: {path} has config {checkpoint['config']}, {args.checkpoints[0]} has {first['config']}")
-        first = first or checkpoint
-        models.append(model)
+    try:
+        models, first = load_fp32_checkpoints(args.checkpoints)
+    except ValueError as error:
+        sys.exit(f"error: {error}")
 
     states = [model.state_dict() for model in models]
     averaged = {}
