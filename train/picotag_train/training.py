@@ -2,6 +2,7 @@
 
 import logging
 import math
+import os
 import pickle
 import time
 
@@ -238,7 +239,12 @@ def load_fp32_checkpoints(paths):
         try:
             model, checkpoint = load_checkpoint(path)
         except (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-            raise ValueError(f"cannot read {path} as a picotag checkpoint: {error}") from error
+            if str(path).endswith(".ptm"):
+                raise ValueError(f"{path} is a model file; give an FP32 checkpoint such as fp32.pt") from error
+            hint = ""
+            if os.path.isdir(path):
+                hint = f"; give the checkpoint inside it, such as {os.path.join(path, 'fp32.pt')}"
+            raise ValueError(f"cannot read {path} as a picotag checkpoint: {error}{hint}") from error
         if checkpoint["kind"] != "fp32":
             raise ValueError(f"{path} is a {checkpoint['kind']} checkpoint, expected fp32")
         if first is not None and checkpoint["config"] != first["config"]:

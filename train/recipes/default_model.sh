@@ -34,13 +34,16 @@
 #                           then run on it. WIDTH is read from them
 #   JOIN_EPOCHS [0]         with JOIN: first train the joined network as one
 #                           (the weights between members free) for this many
-#                           epochs at lr 0.02, from the joined weights
+#                           epochs from the joined weights: lr 0.02 cosine,
+#                           100 warm-up steps, the rest as the FP32 stage
 # Needs a built picotag (cmake -B build && cmake --build build).
 # A stage whose output already exists in OUT_DIR is skipped, so an
 # interrupted run continues where it stopped.
 # Runs of docs/ACCURACY.md: 24 (the shipped model) is JOIN="R15 R17 R18"
 # JOIN_EPOCHS=6 SEED=7 and 21 is JOIN="R15 R17 R18", both with THREADS=2,
-# where R15, R17 and R18 are the output folders of runs 15, 17 and 18. The others used THREADS=1: 15 is the defaults; 7b is
+# where R15, R17 and R18 are the output folders of runs 15, 17 and 18
+# (SEED=7 only gives the joined training a random stream that none of the
+# members used). The others used THREADS=1: 15 is the defaults; 7b is
 # CROP_MIN=0.3 VIEW_GRID=0; 11, 12, 13 and 14 add to 7b's settings
 # MOSAIC=0.5 JITTER=0.2, EXTRA=DIR EPOCHS=28, EXTRA=DIR EPOCHS=36 and
 # SEED=1; 17, 18 and 19 are SEED=1, 2 and 3.

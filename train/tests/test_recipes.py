@@ -76,6 +76,8 @@ def test_ensemble_rejects_bad_checkpoints(tmp_path):
     save_checkpoint(wider, "fp32", random_resnet(18, 8, seed=3), PREPROCESS)
     text = tmp_path / "notes.txt"
     text.write_text("not a checkpoint\n")
+    model_file = tmp_path / "model.ptm"
+    model_file.write_bytes(b"PTM1 stand-in")
     out = str(tmp_path / "joined.pt")
     cases = [
         (paths[:1], "at least two"),
@@ -83,6 +85,8 @@ def test_ensemble_rejects_bad_checkpoints(tmp_path):
         (paths[:1] + [str(tmp_path / "missing.pt")], "missing.pt"),
         (paths[:1] + [str(text)], "cannot read .*notes.txt as a picotag checkpoint"),
         (paths[:1] + paths[:1], "given twice"),
+        (paths[:1] + [str(tmp_path)], "give the checkpoint inside it"),
+        (paths[:1] + [str(model_file)], "model.ptm is a model file"),
     ]
     for inputs, message in cases:
         with pytest.raises(SystemExit, match=message):
