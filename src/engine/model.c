@@ -157,13 +157,7 @@ static picotag_model *allocate_model(const char *name) {
     }
     model->name = strdup(name);
     model->packed = calloc(1, sizeof(*model->packed));
-    if (model->name == NULL || model->packed == NULL) {
-        free(model->name);
-        free(model->packed);
-        free(model);
-        return NULL;
-    }
-    if (pthread_mutex_init(&model->packed->lock, NULL) != 0) {
+    if (model->name == NULL || model->packed == NULL || pthread_mutex_init(&model->packed->lock, NULL) != 0) {
         free(model->name);
         free(model->packed);
         free(model);

@@ -367,7 +367,7 @@ static void unshare_packed_weights(picotag_runner *runner) {
 /*
  * Sizes the kernel set's packed weights (one block for all convolutions,
  * each at a 64-byte aligned offset) and shares them with the model's other
- * runners, and allocates the largest working memory that one of the set's
+ * runners. Also allocates the largest working memory that one of the set's
  * convolutions needs.
  */
 static picotag_status prepare_kernels(picotag_runner *runner, picotag_error *error) {

@@ -47,12 +47,13 @@ struct picotag_runner {
     uint8_t *arena;
     size_t arena_bytes;
     /* The packed weights of every CONV2D, shared with the model's other
-     * runners of the same kernel set and input size (NULL when the set does
-     * not pack), and the working memory of the kernel set's convolutions
-     * (im2col rows): `threads` slices of kernel_scratch_stride bytes, one
-     * per thread, because concurrent calls must not share it. */
+     * runners of the same kernel set and input size. NULL when the set does
+     * not pack. */
     model_packed_weights *packed;
     size_t packed_weight_bytes;
+    /* The working memory of the kernel set's convolutions (im2col rows):
+     * `threads` slices of kernel_scratch_stride bytes, one per thread,
+     * because concurrent calls must not share it. */
     uint8_t *kernel_scratch;
     size_t kernel_scratch_stride;
     size_t kernel_scratch_bytes;

@@ -369,28 +369,28 @@ static void preprocess_fields_are_validated(void) {
 /* Bytes 52-55 hold the test-time views: u8 flip, u8 grid, u16 crop. */
 static void preprocess_views_are_checked(void) {
     const size_t pre = pristine.section_offset[TM_PREPROCESS];
-    test_model_file file = fresh_copy();
-    file.bytes[pre + 52] = 2;
-    EXPECT_REJECTED(file, "PREPROCESS: view_flip 2 is unknown (0 or 1)");
-    file = fresh_copy();
-    file.bytes[pre + 53] = 5;
-    file.bytes[pre + 54] = 0xbc; /* 700 */
-    file.bytes[pre + 55] = 0x02;
-    EXPECT_REJECTED(file, "PREPROCESS: view_grid 5 is over 4");
-    file = fresh_copy();
-    file.bytes[pre + 54] = 0xbc;
-    file.bytes[pre + 55] = 0x02;
-    EXPECT_REJECTED(file, "PREPROCESS: view_crop_permille is 700, expected 0 without a view grid");
-    file = fresh_copy();
-    file.bytes[pre + 53] = 2;
-    EXPECT_REJECTED(file, "PREPROCESS: view_crop_permille 0 is out of range (100 to 999)");
-    file = fresh_copy();
-    file.bytes[pre + 53] = 2;
-    file.bytes[pre + 54] = 0xe8; /* 1000 */
-    file.bytes[pre + 55] = 0x03;
-    EXPECT_REJECTED(file, "PREPROCESS: view_crop_permille 1000 is out of range (100 to 999)");
+    static const struct {
+        uint8_t flip;
+        uint8_t grid;
+        uint16_t crop_permille;
+        const char *message;
+    } invalid[] = {
+        {2, 0, 0, "PREPROCESS: view_flip 2 is unknown (0 or 1)"},
+        {0, 5, 700, "PREPROCESS: view_grid 5 is over 4"},
+        {0, 0, 700, "PREPROCESS: view_crop_permille is 700, expected 0 without a view grid"},
+        {0, 2, 0, "PREPROCESS: view_crop_permille 0 is out of range (100 to 999)"},
+        {0, 2, 1000, "PREPROCESS: view_crop_permille 1000 is out of range (100 to 999)"},
+    };
+    for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+        test_model_file bad = fresh_copy();
+        bad.bytes[pre + 52] = invalid[i].flip;
+        bad.bytes[pre + 53] = invalid[i].grid;
+        bad.bytes[pre + 54] = (uint8_t)(invalid[i].crop_permille & 0xff); /* little-endian u16 */
+        bad.bytes[pre + 55] = (uint8_t)(invalid[i].crop_permille >> 8);
+        EXPECT_REJECTED(bad, invalid[i].message);
+    }
 
-    file = fresh_copy();
+    test_model_file file = fresh_copy();
     file.bytes[pre + 52] = 1;
     file.bytes[pre + 53] = 3;
     file.bytes[pre + 54] = 0xf4; /* 500 */

@@ -462,27 +462,25 @@ class ImageLibrary:
         finally:
             self._free(ctypes.byref(image))
 
+    def _load_into(self, function, path, preprocess, out, full_resolution, max_pixels):
+        """Call a picotag_image_load_* function that writes `out`; return (out, ImageInfo)."""
+        info, error = ImageInfo(), _Error()
+        options = self._options(full_resolution, max_pixels)
+        status = function(os.fsencode(path), ctypes.byref(_record(preprocess)), ctypes.byref(options),
+                          self._pointer(out), ctypes.byref(info), ctypes.byref(error))
+        if status != 0:
+            raise ImageLibraryError(status, error.message.decode("utf-8", "replace"), info.failure)
+        return out, info
+
     def load_preprocessed(self, path, preprocess, full_resolution=False, max_pixels=0):
         """Decode and preprocess a photo; returns (network input array, ImageInfo)."""
         preprocess = preprocess if isinstance(preprocess, Preprocess) else Preprocess.from_record(preprocess)
         out = np.empty((preprocess.input_height, preprocess.input_width, 3), dtype=np.uint8)
-        info, error = ImageInfo(), _Error()
-        options = self._options(full_resolution, max_pixels)
-        status = self._load_preprocessed(os.fsencode(path), ctypes.byref(_record(preprocess)), ctypes.byref(options),
-                                         self._pointer(out), ctypes.byref(info), ctypes.byref(error))
-        if status != 0:
-            raise ImageLibraryError(status, error.message.decode("utf-8", "replace"), info.failure)
-        return out, info
+        return self._load_into(self._load_preprocessed, path, preprocess, out, full_resolution, max_pixels)
 
     def load_views(self, path, preprocess, full_resolution=False, max_pixels=0):
         """Decode a photo and return every test-time view as
         ((views, input_height, input_width, 3) array, ImageInfo)."""
         preprocess = preprocess if isinstance(preprocess, Preprocess) else Preprocess.from_record(preprocess)
         out = np.empty((view_count(preprocess), preprocess.input_height, preprocess.input_width, 3), dtype=np.uint8)
-        info, error = ImageInfo(), _Error()
-        options = self._options(full_resolution, max_pixels)
-        status = self._load_views(os.fsencode(path), ctypes.byref(_record(preprocess)), ctypes.byref(options),
-                                  self._pointer(out), ctypes.byref(info), ctypes.byref(error))
-        if status != 0:
-            raise ImageLibraryError(status, error.message.decode("utf-8", "replace"), info.failure)
-        return out, info
+        return self._load_into(self._load_views, path, preprocess, out, full_resolution, max_pixels)

@@ -75,7 +75,7 @@ def join_states(states, image_channels=3):
 
 
 def short_name(path):
-    """Return the last two parts of a path, e.g. r15/fp32.pt for /work/runs/r15/fp32.pt."""
+    """Return the last two parts of a path, e.g. r15/fp32.pt for runs/r15/fp32.pt."""
     parts = os.path.normpath(path).split(os.sep)
     return "/".join(parts[-2:])
 
